@@ -1,0 +1,113 @@
+"""The nightly flow: ingest → tokenize → embed (cached) → cluster → name → sentiment → stages → rank → publish."""
+
+from __future__ import annotations
+
+import json
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+from prefect import flow
+
+from flows import tasks
+from nlp.config import PipelineConfig, load_config
+from nlp.schema import stable_hash
+from nlp.store import Store
+
+
+@flow(name="nightly", log_prints=True)
+def nightly(config_path: str = "configs/default.yaml", since: str | None = None, until: str | None = None) -> dict:
+    """Run koe on the config's sources; items created in [since, until] (dates, inclusive) are analysed."""
+    cfg = load_config(config_path)
+    run = _start_run(cfg)
+    with _timed(run, "ingest"):
+        ingest = tasks.ingest_sources(cfg, run["run_id"], Path.cwd())
+    with _timed(run, "load"):
+        items = tasks.load_items(cfg, since, until)
+    with _timed(run, "tokenize"):
+        tokens = tasks.tokenize_items(items)
+    with _timed(run, "embed"):
+        vectors, run["embedded"] = tasks.embed_items(cfg, items, tokens)
+    with _timed(run, "cluster"):
+        assigned = tasks.cluster_items(cfg, items, vectors)
+        clusters = tasks.describe_items(cfg, items, assigned, tokens, vectors)
+    with _timed(run, "sentiment_and_stages"):
+        sentiment = tasks.sentiment_items(cfg, items, tokens)
+        stages = tasks.stage_items(cfg, items, assigned, vectors)
+    assignments = assigned.merge(stages, on="item_id").merge(sentiment[["item_id", "sentiment"]], on="item_id")
+    tasks.save_results(cfg, run["run_id"], assignments, clusters)
+    return publish(cfg, run, items, assignments, clusters, ingest)
+
+
+def publish(cfg: PipelineConfig, run: dict, items: pd.DataFrame, assignments: pd.DataFrame,
+            clusters: pd.DataFrame, ingest: dict) -> dict:
+    """Rank, write the report and close the run in the store; shared by ``nightly`` and ``koe report``."""
+    with _timed(run, "rank"):
+        tables = tasks.rank_items(cfg, items, assignments, clusters)
+    meta = _meta(cfg, run, items, ingest)
+    manifest = {"run_id": run["run_id"], "config": cfg.model_dump(), "versions": tasks.package_versions(),
+                "models": {k: v.model_dump() for k, v in cfg.embed.by_language.items()}, "ingest": ingest,
+                "counts": meta["counts"], "timings_s": run["timings"]}
+    with _timed(run, "publish"):
+        written = tasks.publish_report(cfg, tables, meta, manifest)
+    summary = {"run_id": run["run_id"], "report": written["report.html"], "files": written, **meta["counts"]}
+    Store(cfg.store.path).finish_run(run["run_id"], pd.Timestamp.now(tz="UTC"), summary)
+    return summary
+
+
+def _start_run(cfg: PipelineConfig) -> dict:
+    now = pd.Timestamp.now(tz="UTC")
+    run_id = f"{now:%Y%m%dT%H%M%S}-{stable_hash(cfg.model_dump_json(), length=6)}"
+    Store(cfg.store.path).start_run(run_id, now, cfg.model_dump())
+    run_date = now.tz_convert(cfg.schedule.timezone).strftime("%Y-%m-%d")
+    return {"run_id": run_id, "run_date": run_date, "timings": {}, "embedded": 0}
+
+
+@contextmanager
+def _timed(run: dict, step: str):
+    start = time.perf_counter()
+    yield
+    run["timings"][step] = round(time.perf_counter() - start, 3)
+
+
+def _meta(cfg: PipelineConfig, run: dict, items: pd.DataFrame, ingest: dict) -> dict:
+    local = items["created_at"].dt.tz_convert(cfg.ingest.timezone)
+    counts = {
+        "items": int(len(items)), "embedded": int(run["embedded"]),
+        "rows_read": sum(s["rows_read"] for s in ingest.values()),
+        "new_items": sum(s["new_items"] for s in ingest.values()),
+        "already_stored": sum(s["already_stored"] for s in ingest.values()),
+        "duplicates_in_file": sum(s["duplicates_in_file"] for s in ingest.values()),
+        "quarantined": sum(s["quarantined"] for s in ingest.values()),
+    }
+    return {
+        "run_id": run["run_id"], "run_date": run["run_date"], "n_items": int(len(items)),
+        "n_quarantined": counts["quarantined"], "counts": counts,
+        "by_kind": {k: int(v) for k, v in items["source_kind"].value_counts().sort_index().items()},
+        "period_start": local.min().strftime("%Y-%m-%d") if len(items) else "-",
+        "period_end": local.max().strftime("%Y-%m-%d") if len(items) else "-",
+        "koe_version": tasks.package_versions()["koe"],
+    }
+
+
+@flow(name="report", log_prints=True)
+def rerender(config_path: str = "configs/default.yaml") -> dict:
+    """Re-render the report of the store's latest completed run (e.g. after changing report.language)."""
+    cfg = load_config(config_path)
+    store = Store(cfg.store.path)
+    run_id = store.latest_run_id()
+    if run_id is None:
+        raise RuntimeError(f"no completed run in {cfg.store.path}; run `koe run --config {config_path}` first")
+    assignments = store.table("assignments", "WHERE run_id = ?", [run_id]).drop(columns="run_id")
+    clusters = store.table("clusters", "WHERE run_id = ?", [run_id]).drop(columns="run_id")
+    clusters["keyphrases"] = clusters.pop("keyphrases_json").map(json.loads)
+    clusters["verbatims"] = clusters.pop("verbatims_json").map(json.loads)
+    items = store.items()
+    items = items[items["item_id"].isin(assignments["item_id"])].reset_index(drop=True)
+    summary = json.loads(store.table("runs", "WHERE run_id = ?", [run_id])["summary_json"].iloc[0] or "{}")
+    run = {**_start_run(cfg), "run_id": run_id, "embedded": 0}
+    ingest = {"(from store)": {"rows_read": summary.get("rows_read", 0), "new_items": 0,
+                               "already_stored": len(items), "duplicates_in_file": 0,
+                               "quarantined": summary.get("quarantined", 0)}}
+    return publish(cfg, run, items, assignments, clusters, ingest)

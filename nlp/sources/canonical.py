@@ -1,0 +1,163 @@
+"""From records of one source kind to canonical items, one row at a time; a row that cannot be mapped
+raises RowError with a reason a person understands."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+
+from nlp.config import IngestConfig, SourceConfig
+from nlp.language import detect_language
+from nlp.normalize import normalize_text
+from nlp.pii import redact_pii
+from nlp.schema import OPTIONAL_FIELDS, REQUIRED_FIELDS, stable_hash
+from nlp.sources.dates import parse_datetime
+
+_TRUE = {"1", "true", "yes", "y", "t", "はい", "有", "あり", "済"}
+_FALSE = {"0", "false", "no", "n", "f", "いいえ", "無", "なし", "", "未"}
+_CHANNELS = {
+    "email": "email", "mail": "email", "メール": "email", "e-mail": "email",
+    "chat": "chat", "チャット": "chat", "line": "chat",
+    "phone": "phone", "tel": "phone", "電話": "phone", "voice": "phone",
+    "web": "web_form", "web_form": "web_form", "form": "web_form", "フォーム": "web_form",
+    "お問い合わせフォーム": "web_form", "webフォーム": "web_form",
+}
+
+
+class RowError(ValueError):
+    """One row cannot become an item; the message is the quarantine reason."""
+
+
+def resolve_mapping(source: SourceConfig, columns: list[str]) -> dict[str, list[str]]:
+    """canonical field -> the file's column names; fields not mapped in config default to same-named columns.
+
+    Raises RowError (applied to every row by the caller) when a required field has no column."""
+    fields = REQUIRED_FIELDS[source.kind] + OPTIONAL_FIELDS[source.kind]
+    unknown = sorted(set(source.columns) - set(fields))
+    if unknown:
+        raise RowError(f"columns mapping names unknown fields {unknown}; {source.kind} accepts {list(fields)}")
+    mapping: dict[str, list[str]] = {}
+    for field in fields:
+        wanted = source.columns.get(field, field)
+        names = [wanted] if isinstance(wanted, str) else list(wanted)
+        present = [n for n in names if n in columns]
+        if field in source.columns and len(present) != len(names):
+            missing = [n for n in names if n not in columns]
+            raise RowError(f"column {missing} mapped to {field!r} is not in the file (columns: {columns})")
+        if present:
+            mapping[field] = present
+    for field in REQUIRED_FIELDS[source.kind]:
+        if field not in mapping:
+            raise RowError(
+                f"required column for {field!r} is missing; map it with sources[].columns.{field} "
+                f"(file columns: {columns})"
+            )
+    return mapping
+
+
+def to_item(record: dict, mapping: dict[str, list[str]], source: SourceConfig, ingest: IngestConfig) -> dict:
+    """One canonical item dict from one record. Raises RowError."""
+    get = _getter(record, mapping)
+    body = normalize_text(" ".join(_as_text(v) for v in get("text", all_=True) if _as_text(v)))
+    subject = normalize_text(_as_text(get("subject")))
+    text = f"{subject} / {body}" if subject and body and subject not in body else (body or subject)
+    text = redact_pii(text, handles=source.kind == "ticket")
+    if len(text.strip()) < ingest.min_text_chars:
+        raise RowError("text is empty" if not text.strip() else f"text is too short ({text!r})")
+    try:
+        created = parse_datetime(get("created_at"), ingest.timezone)
+    except ValueError as exc:
+        raise RowError(f"created_at: {exc}") from None
+    source_id = _as_text(get("source_id")).strip() or None
+    author = _as_text(get("author")).strip()
+    item = {
+        "source_kind": source.kind,
+        "source_name": source.name,
+        "source_id": source_id,
+        "created_at": created,
+        "text": text,
+        "content_hash": stable_hash(text),
+        "lang": detect_language(text),
+        "author_hash": stable_hash("author", author.lower()) if author else None,
+    }
+    item.update(_KIND_FIELDS[source.kind](get, source, ingest))
+    key = source_id if source_id else f"{created.isoformat()}|{text}"
+    item["item_id"] = stable_hash(source.name, key)
+    return item
+
+
+def _review_fields(get: Callable, source: SourceConfig, ingest: IngestConfig) -> dict:
+    rating = _number(get("rating"), "rating")
+    if rating is not None and not 1 <= rating <= 5:
+        raise RowError(f"rating {rating:g} is outside 1-5")
+    return {"rating": rating, "product": _as_text(get("product")).strip() or None}
+
+
+def _social_fields(get: Callable, source: SourceConfig, ingest: IngestConfig) -> dict:
+    platform = _as_text(get("platform")).strip().lower() or source.platform
+    return {"platform": platform, "reach": _number(get("reach"), "reach"), "likes": _number(get("likes"), "likes")}
+
+
+def _ticket_fields(get: Callable, source: SourceConfig, ingest: IngestConfig) -> dict:
+    raw_channel = _as_text(get("channel")).strip().lower() or (source.channel or "")
+    channel = _CHANNELS.get(raw_channel, raw_channel or None)
+    csat = _number(get("csat"), "csat")
+    if csat is not None and not 1 <= csat <= 5:
+        raise RowError(f"csat {csat:g} is outside 1-5")
+    contacts = _number(get("contact_count"), "contact_count")
+    reopened_raw = _as_text(get("reopened")).strip().lower()
+    if reopened_raw in _TRUE:
+        reopened = True
+    elif reopened_raw in _FALSE:
+        reopened = False if get("reopened") is not None else None
+    else:
+        raise RowError(f"reopened {reopened_raw!r} is not yes/no")
+    return {
+        "channel": channel,
+        "first_response_at": _optional_date(get("first_response_at"), "first_response_at", ingest),
+        "resolved_at": _optional_date(get("resolved_at"), "resolved_at", ingest),
+        "contact_count": contacts,
+        "reopened": reopened,
+        "csat": csat,
+    }
+
+
+_KIND_FIELDS: dict[str, Callable] = {"review": _review_fields, "social": _social_fields, "ticket": _ticket_fields}
+
+
+def _getter(record: dict, mapping: dict[str, list[str]]) -> Callable:
+    def get(field: str, all_: bool = False):
+        names = mapping.get(field, [])
+        values = [record.get(n) for n in names]
+        return values if all_ else (values[0] if values else None)
+
+    return get
+
+
+def _as_text(value: object) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    return str(value)
+
+
+def _number(value: object, field: str) -> float | None:
+    text = _as_text(value).strip().replace(",", "")
+    if not text:
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        raise RowError(f"{field} {text[:20]!r} is not a number") from None
+    if pd.isna(number):
+        return None
+    return number
+
+
+def _optional_date(value: object, field: str, ingest: IngestConfig) -> pd.Timestamp | None:
+    if not _as_text(value).strip():
+        return None
+    try:
+        return parse_datetime(value, ingest.timezone)
+    except ValueError as exc:
+        raise RowError(f"{field}: {exc}") from None

@@ -1,0 +1,64 @@
+"""Journey stages: each item goes to the configured stage whose example phrases it is most similar to,
+nudged by source/channel hints and by its cluster; below the threshold it is ``unassigned``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from nlp.cluster import OUTLIER
+from nlp.config import Stage, StagesConfig
+
+UNASSIGNED = "unassigned"
+
+
+def stage_examples(stages: list[Stage], lang: str) -> tuple[list[str], np.ndarray]:
+    """The example phrases for ``lang`` (English examples serve other languages) and each one's stage index."""
+    texts, owner = [], []
+    for s, stage in enumerate(stages):
+        examples = stage.examples_ja if lang == "ja" else stage.examples_en
+        examples = examples or [stage.name_ja if lang == "ja" else stage.name_en]
+        texts += examples
+        owner += [s] * len(examples)
+    return texts, np.asarray(owner, dtype=int)
+
+
+def stage_similarity(item_vectors: np.ndarray, example_vectors: np.ndarray, example_stage: np.ndarray,
+                     n_stages: int, top_k: int) -> np.ndarray:
+    """(n_items, n_stages): mean cosine similarity to each stage's ``top_k`` most similar examples."""
+    sims = item_vectors @ example_vectors.T
+    out = np.zeros((len(item_vectors), n_stages), dtype=np.float32)
+    for s in range(n_stages):
+        cols = sims[:, example_stage == s]
+        k = min(top_k, cols.shape[1])
+        out[:, s] = np.sort(cols, axis=1)[:, -k:].mean(axis=1) if k else 0.0
+    return out
+
+
+def assign_stages(items: pd.DataFrame, similarity: np.ndarray, cluster_ids: pd.Series,
+                  cfg: StagesConfig, cluster_weight: float = 0.5) -> pd.DataFrame:
+    """item_id, stage, stage_score. ``similarity`` rows align with ``items``; items of one cluster share half
+    of their evidence (``cluster_weight``) so an issue's items land in one stage unless they clearly differ."""
+    sims = similarity + _hint_bonus(items, cfg)
+    smoothed = sims.copy()
+    clusters = cluster_ids.to_numpy()
+    for cid in np.unique(clusters):
+        if cid == OUTLIER:
+            continue
+        mask = clusters == cid
+        smoothed[mask] = (1 - cluster_weight) * sims[mask] + cluster_weight * sims[mask].mean(axis=0)
+    best = smoothed.argmax(axis=1)
+    score = smoothed[np.arange(len(best)), best]
+    keys = np.array([s.key for s in cfg.stages], dtype=object)
+    stage = np.where(score >= cfg.threshold, keys[best] if len(best) else [], UNASSIGNED)
+    return pd.DataFrame({"item_id": items["item_id"].to_numpy(), "stage": stage, "stage_score": score.round(4)})
+
+
+def _hint_bonus(items: pd.DataFrame, cfg: StagesConfig) -> np.ndarray:
+    bonus = np.zeros((len(items), len(cfg.stages)), dtype=np.float32)
+    kinds = items["source_kind"].astype(str).to_numpy()
+    channels = items["channel"].astype("string").fillna("").to_numpy()
+    for s, stage in enumerate(cfg.stages):
+        hit = np.isin(kinds, stage.source_kinds) | np.isin(channels, stage.channels)
+        bonus[hit, s] = cfg.hint_bonus
+    return bonus

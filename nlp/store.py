@@ -1,0 +1,193 @@
+"""The DuckDB store: items, quarantine, the embedding cache, runs and each run's results.
+
+Every write happens in one transaction; item and quarantine upserts are idempotent (keyed by stable ids)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from nlp.schema import ITEM_COLUMNS, QUARANTINE_COLUMNS, stable_hash
+
+_SQL_TYPES = {
+    "string": "VARCHAR", "datetime64[us, UTC]": "TIMESTAMPTZ", "Float64": "DOUBLE", "boolean": "BOOLEAN",
+}
+
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS items (
+    {", ".join(f"{c} {_SQL_TYPES[t]}" for c, (t, _) in ITEM_COLUMNS.items())},
+    first_run_id VARCHAR,
+    PRIMARY KEY (item_id)
+);
+CREATE TABLE IF NOT EXISTS quarantine (
+    quarantine_id VARCHAR PRIMARY KEY,
+    {", ".join(f"{c} {'INTEGER' if c == 'row_number' else 'VARCHAR'}" for c in QUARANTINE_COLUMNS)},
+    first_run_id VARCHAR
+);
+CREATE TABLE IF NOT EXISTS embeddings (
+    content_hash VARCHAR, model_key VARCHAR, dim INTEGER, vector BLOB,
+    PRIMARY KEY (content_hash, model_key)
+);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id VARCHAR PRIMARY KEY, started_at TIMESTAMPTZ, finished_at TIMESTAMPTZ, status VARCHAR,
+    config_json VARCHAR, summary_json VARCHAR
+);
+CREATE TABLE IF NOT EXISTS assignments (
+    run_id VARCHAR, item_id VARCHAR, cluster_id VARCHAR, stage VARCHAR, stage_score DOUBLE, sentiment DOUBLE,
+    PRIMARY KEY (run_id, item_id)
+);
+CREATE TABLE IF NOT EXISTS clusters (
+    run_id VARCHAR, cluster_id VARCHAR, lang VARCHAR, size INTEGER, label VARCHAR, keyphrases_json VARCHAR,
+    verbatims_json VARCHAR, PRIMARY KEY (run_id, cluster_id)
+);
+"""
+
+
+class StoreLockedError(RuntimeError):
+    """Another process holds the store."""
+
+
+class Store:
+    """A DuckDB file; each method opens a short connection so no lock is held between steps."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+
+    @contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            con = duckdb.connect(str(self.path), read_only=read_only and self.path.exists())
+        except duckdb.IOException as exc:
+            if "lock" in str(exc).lower():
+                raise StoreLockedError(
+                    f"the store {self.path} is in use by another koe run; wait for it to finish"
+                ) from exc
+            raise
+        try:
+            if not read_only:
+                con.execute(_SCHEMA)
+            yield con
+        finally:
+            con.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with self.connect() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                yield con
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            con.execute("COMMIT")
+
+    def upsert_items(self, items: pd.DataFrame, run_id: str) -> int:
+        """Insert items whose item_id is new; return how many were new."""
+        if items.empty:
+            return 0
+        frame = items[list(ITEM_COLUMNS)].copy()
+        frame["first_run_id"] = run_id
+        with self.transaction() as con:
+            con.register("incoming", frame)
+            before = con.execute("SELECT count(*) FROM items").fetchone()[0]
+            con.execute("INSERT INTO items SELECT * FROM incoming ON CONFLICT (item_id) DO NOTHING")
+            after = con.execute("SELECT count(*) FROM items").fetchone()[0]
+        return after - before
+
+    def add_quarantine(self, rows: pd.DataFrame, run_id: str) -> int:
+        if rows.empty:
+            return 0
+        frame = rows[list(QUARANTINE_COLUMNS)].copy()
+        frame.insert(0, "quarantine_id", [
+            stable_hash(r.source_name, r.source_path, r.row_number, r.reason, r.raw) for r in frame.itertuples()
+        ])
+        frame["first_run_id"] = run_id
+        frame = frame.drop_duplicates("quarantine_id")
+        with self.transaction() as con:
+            con.register("incoming", frame)
+            before = con.execute("SELECT count(*) FROM quarantine").fetchone()[0]
+            con.execute("INSERT INTO quarantine SELECT * FROM incoming ON CONFLICT DO NOTHING")
+            return con.execute("SELECT count(*) FROM quarantine").fetchone()[0] - before
+
+    def items(self, since: pd.Timestamp | None = None, until: pd.Timestamp | None = None) -> pd.DataFrame:
+        """Items created in [since, until), ordered by item_id (deterministic)."""
+        sql, params = "SELECT * EXCLUDE (first_run_id) FROM items WHERE 1=1", []
+        if since is not None:
+            sql, params = sql + " AND created_at >= ?", params + [since.to_pydatetime()]
+        if until is not None:
+            sql, params = sql + " AND created_at < ?", params + [until.to_pydatetime()]
+        with self.connect(read_only=True) as con:
+            frame = con.execute(sql + " ORDER BY item_id", params).df()
+        for col, (dtype, _) in ITEM_COLUMNS.items():
+            frame[col] = frame[col].astype(dtype) if not dtype.startswith("datetime") else \
+                pd.to_datetime(frame[col], utc=True).astype(dtype)
+        return frame
+
+    def table(self, name: str, where: str = "", params: list | None = None) -> pd.DataFrame:
+        """A whole table (or a filtered one) as a frame, for reports and notebooks."""
+        with self.connect(read_only=True) as con:
+            return con.execute(f"SELECT * FROM {name} {where}", params or []).df()
+
+    def cached_embeddings(self, hashes: list[str], model_key: str) -> dict[str, np.ndarray]:
+        if not hashes:
+            return {}
+        with self.connect(read_only=True) as con:
+            con.register("wanted", pd.DataFrame({"content_hash": list(dict.fromkeys(hashes))}))
+            rows = con.execute(
+                "SELECT e.content_hash, e.vector FROM embeddings e JOIN wanted w USING (content_hash) "
+                "WHERE e.model_key = ?", [model_key]).fetchall()
+        return {h: np.frombuffer(v, dtype=np.float32) for h, v in rows}
+
+    def save_embeddings(self, hashes: list[str], vectors: np.ndarray, model_key: str) -> None:
+        if not hashes:
+            return
+        vectors = np.asarray(vectors, dtype=np.float32)
+        frame = pd.DataFrame({
+            "content_hash": hashes, "model_key": model_key, "dim": vectors.shape[1],
+            "vector": [v.tobytes() for v in vectors],
+        }).drop_duplicates(["content_hash", "model_key"])
+        with self.transaction() as con:
+            con.register("incoming", frame)
+            con.execute("INSERT INTO embeddings SELECT * FROM incoming ON CONFLICT DO NOTHING")
+
+    def start_run(self, run_id: str, started_at: pd.Timestamp, config: dict) -> None:
+        with self.transaction() as con:
+            con.execute("INSERT OR REPLACE INTO runs VALUES (?, ?, NULL, 'running', ?, NULL)",
+                        [run_id, started_at.to_pydatetime(), json.dumps(config, ensure_ascii=False)])
+
+    def finish_run(self, run_id: str, finished_at: pd.Timestamp, summary: dict, status: str = "completed") -> None:
+        with self.transaction() as con:
+            con.execute("UPDATE runs SET finished_at = ?, status = ?, summary_json = ? WHERE run_id = ?",
+                        [finished_at.to_pydatetime(), status, json.dumps(summary, ensure_ascii=False, default=str),
+                         run_id])
+
+    def save_results(self, run_id: str, assignments: pd.DataFrame, clusters: pd.DataFrame) -> None:
+        """Replace this run's assignments and clusters in one transaction."""
+        with self.transaction() as con:
+            con.execute("DELETE FROM assignments WHERE run_id = ?", [run_id])
+            con.execute("DELETE FROM clusters WHERE run_id = ?", [run_id])
+            a = assignments[["item_id", "cluster_id", "stage", "stage_score", "sentiment"]].copy()
+            a.insert(0, "run_id", run_id)
+            c = clusters[["cluster_id", "lang", "size", "label"]].copy()
+            c.insert(0, "run_id", run_id)
+            c["keyphrases_json"] = [json.dumps(k, ensure_ascii=False) for k in clusters["keyphrases"]]
+            c["verbatims_json"] = [json.dumps(v, ensure_ascii=False) for v in clusters["verbatims"]]
+            con.register("a", a)
+            con.register("c", c)
+            con.execute("INSERT INTO assignments SELECT * FROM a")
+            con.execute("INSERT INTO clusters SELECT * FROM c")
+
+    def latest_run_id(self) -> str | None:
+        if not self.path.exists():
+            return None
+        with self.connect(read_only=True) as con:
+            row = con.execute("SELECT run_id FROM runs WHERE status = 'completed' "
+                              "ORDER BY finished_at DESC LIMIT 1").fetchone()
+        return row[0] if row else None

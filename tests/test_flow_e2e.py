@@ -1,0 +1,102 @@
+"""The nightly flow on the bundled sample under prefect_test_harness: real models, real HDBSCAN, real DuckDB."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from nlp.config import load_config
+from nlp.store import Store
+from tests.conftest import REPO, sample_config
+
+# strings planted in the sample (data/sample/generate.py) that must never reach the store or a report
+SECRETS = ["taro.yamada@example.com", "jane.doe@example.org", "090-1234-5678", "03-5555-0123",
+           "4111 1111 1111 1111", "415-555-0199", "150-0001"]
+PLANTED = {  # stage -> words, one of which names the planted issue
+    "delivery": ("届", "配送", "配達", "遅", "arrive", "late", "overdue"),
+    "usage": ("ログイン", "log in", "sign in", "login"),
+    "support": ("失礼", "態度", "横柄", "rude", "担当者", "オペレーター"),
+}
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory, prefect_harness):
+    from flows.nightly import nightly, rerender
+
+    tmp = tmp_path_factory.mktemp("e2e")
+    config = sample_config(tmp)
+    first = nightly(str(config))
+    first_pain = pd.read_csv(first["files"]["pain_points.csv"])
+    second = nightly(str(config))
+    en_config = sample_config(tmp, report={"language": "en", "out_dir": str(tmp / "reports_en")})
+    english = rerender(str(en_config))
+    return {"tmp": tmp, "config": config, "first": first, "first_pain": first_pain, "second": second,
+            "english": english}
+
+
+def test_every_row_is_accounted_for(runs):
+    s = runs["first"]
+    assert s["rows_read"] == s["new_items"] + s["already_stored"] + s["duplicates_in_file"] + s["quarantined"]
+    assert s["quarantined"] == 6  # the malformed rows planted in the sample
+    assert s["items"] == s["new_items"] > 500
+
+
+def test_rerun_adds_nothing_and_embeds_nothing(runs):
+    first, second = runs["first"], runs["second"]
+    assert second["new_items"] == 0 and second["embedded"] == 0
+    assert second["items"] == first["items"] and second["already_stored"] == first["new_items"]
+    store = Store(load_config(runs["config"]).store.path)
+    assert len(store.table("quarantine")) == first["quarantined"]
+
+
+def test_same_input_same_ranking(runs):
+    again = pd.read_csv(runs["second"]["files"]["pain_points.csv"])
+    pd.testing.assert_frame_equal(runs["first_pain"], again)
+
+
+def test_report_has_every_stage_and_the_planted_issues(runs):
+    cfg = load_config(runs["config"])
+    html = open(runs["second"]["report"], encoding="utf-8").read()
+    for stage in cfg.stages.stages:
+        assert stage.name_ja in html
+    pain = runs["first_pain"]
+    for stage, words in PLANTED.items():
+        top = pain[(pain["stage"] == stage) & (pain["rank"] <= 3)]
+        text = " ".join(top["label"]) + " " + " ".join(top["keyphrases"])
+        assert any(w in text for w in words), (stage, top["label"].tolist())
+    delivery = pain[(pain["stage"] == "delivery")]
+    assert delivery["growth"].max() > 0.5  # the delay grows in the last weeks
+
+
+def test_no_pii_anywhere(runs):
+    cfg = load_config(runs["config"])
+    store = Store(cfg.store.path)
+    blobs = [" ".join(store.table("items")["text"]), " ".join(store.table("quarantine")["raw"]),
+             " ".join(store.table("clusters")["verbatims_json"])]
+    for summary in (runs["first"], runs["english"]):
+        blobs += [open(p, encoding="utf-8").read() for p in summary["files"].values()]
+    for secret in SECRETS:
+        assert not any(secret in b for b in blobs), secret
+    assert "[EMAIL]" in blobs[0] and "[PHONE]" in blobs[0]
+
+
+def test_outputs_and_manifest(runs):
+    files = runs["second"]["files"]
+    for name in ("report.html", "report.md", "report.json", "pain_points.csv", "followup.csv", "manifest.json"):
+        assert name in files
+    manifest = json.load(open(files["manifest.json"], encoding="utf-8"))
+    assert manifest["config"]["report"]["language"] == "ja"
+    assert {"ingest", "embed", "cluster", "rank"} <= set(manifest["timings_s"])
+    assert manifest["versions"]["spacy"].startswith("3.")
+    followup = pd.read_csv(files["followup.csv"])
+    assert len(followup) > 0 and followup["urgency"].is_monotonic_decreasing
+    html = open(files["report.html"], encoding="utf-8").read()
+    assert "<script" not in html and "http" not in html.split("<body>")[1]  # self-contained
+
+
+def test_english_rerender_from_store(runs):
+    english = runs["english"]
+    md = open(english["files"]["report.md"], encoding="utf-8").read()
+    assert "Pain points" in md or "Summary" in md
+    assert "Delivery" in md and "Support" in md
+    assert english["run_id"] == runs["second"]["run_id"]

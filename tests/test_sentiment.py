@@ -1,0 +1,37 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from nlp.config import SentimentConfig
+from nlp.sentiment import score_sentiment, text_sentiment
+from nlp.tokenize import tokenize_texts
+
+# hand-written, with the sign a CX reader would give
+LABELLED = [
+    ("配送が遅くて最悪です", "ja", -1), ("商品が届かない!!", "ja", -1), ("アプリにログインできません😡", "ja", -1),
+    ("オペレーターの態度が横柄で不愉快", "ja", -1), ("電話が全然つながらない", "ja", -1), ("梱包が雑で商品に傷がついていた", "ja", -1),
+    ("丁寧に対応していただき、ありがとうございました", "ja", 1), ("使いやすくて満足しています", "ja", 1),
+    ("デザインが素敵で気に入りました", "ja", 1), ("返信が早くて安心しました", "ja", 1),
+    ("The agent was rude and unhelpful", "en", -1), ("My parcel never arrived, terrible", "en", -1),
+    ("Great service, thanks!", "en", 1), ("Love the design, will buy again", "en", 1),
+]
+
+
+@pytest.mark.parametrize("text, lang, sign", LABELLED)
+def test_text_sentiment_sign(text, lang, sign):
+    tok = tokenize_texts([text], [lang])[0]
+    assert np.sign(text_sentiment(text, tok)) == sign
+
+
+def test_neutral_japanese_is_zero():
+    tok = tokenize_texts(["明日の10時に届く予定です"], ["ja"])[0]
+    assert text_sentiment("明日の10時に届く予定です", tok) == 0.0
+
+
+def test_rating_is_blended_with_text():
+    items = pd.DataFrame({"item_id": ["a", "b"], "text": ["普通です", "普通です"],
+                          "rating": pd.array([1, None], dtype="Float64"), "csat": pd.array([None, None], dtype="Float64")})
+    toks = tokenize_texts(items["text"].tolist(), ["ja", "ja"])
+    out = score_sentiment(items, toks, SentimentConfig(rating_weight=0.6))
+    assert out["sentiment"].tolist() == [pytest.approx(-0.6), 0.0]
+    assert out["sentiment"].between(-1, 1).all()

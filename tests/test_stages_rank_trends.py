@@ -1,0 +1,103 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from nlp.config import RankConfig, RankWeights, Stage, StagesConfig, TrendsConfig
+from nlp.rank import followup_items, rank_pain_points
+from nlp.config import FollowupConfig
+from nlp.stages import UNASSIGNED, assign_stages, stage_similarity
+from nlp.trends import growth, weekly_trends
+
+STAGES = StagesConfig(stages=[Stage(key="delivery", name_ja="配送", name_en="Delivery"),
+                              Stage(key="support", name_ja="サポート", name_en="Support", source_kinds=["ticket"])],
+                      threshold=0.3, hint_bonus=0.1)
+
+
+def _items(kinds):
+    return pd.DataFrame({"item_id": [f"i{n}" for n in range(len(kinds))], "source_kind": kinds,
+                         "channel": pd.array([None] * len(kinds), dtype="string")})
+
+
+def test_stage_similarity_takes_top_k_examples():
+    items = np.array([[1.0, 0.0]], dtype=np.float32)
+    examples = np.array([[1.0, 0.0], [0.0, 1.0], [0.6, 0.8]], dtype=np.float32)
+    sims = stage_similarity(items, examples, np.array([0, 0, 1]), 2, top_k=1)
+    assert sims.tolist() == [[1.0, pytest.approx(0.6)]]
+
+
+def test_assign_stages_threshold_hints_and_cluster_smoothing():
+    sims = np.array([[0.9, 0.1], [0.35, 0.30], [0.1, 0.1], [0.28, 0.32]], dtype=np.float32)
+    items = _items(["review", "review", "review", "ticket"])
+    clusters = pd.Series(["outlier"] * 4)
+    out = assign_stages(items, sims, clusters, STAGES)
+    # ticket hint lifts support; weak evidence stays unassigned
+    assert out["stage"].tolist() == ["delivery", "delivery", UNASSIGNED, "support"]
+    # a cluster pulls a borderline member to its majority stage
+    smoothed = assign_stages(items, sims, pd.Series(["c1", "c1", "outlier", "outlier"]), STAGES)
+    assert smoothed["stage"].tolist()[:2] == ["delivery", "delivery"]
+
+
+def _scored():
+    week1 = pd.Timestamp("2026-11-02 03:00", tz="UTC")  # Monday in Tokyo
+    week2 = week1 + pd.Timedelta(days=7)
+    rows = []
+    # c1: 4 items, all negative, growing (1 then 3)
+    for i, when in enumerate([week1, week2, week2, week2]):
+        rows.append(("a%d" % i, "delivery", "c1", -0.8, when, 1.0))
+    # c2: 4 items, mixed, shrinking
+    for i, (s, when) in enumerate([(-0.5, week1), (-0.5, week1), (0.5, week1), (0.5, week2)]):
+        rows.append(("b%d" % i, "delivery", "c2", s, when, 4.0))
+    frame = pd.DataFrame(rows, columns=["item_id", "stage", "cluster_id", "sentiment", "created_at", "rating"])
+    frame["source_kind"] = "review"
+    for col in ("csat", "contact_count"):
+        frame[col] = pd.array([None] * len(frame), dtype="Float64")
+    frame["reopened"] = pd.array([None] * len(frame), dtype="boolean")
+    frame["resolved_at"] = pd.Series([pd.NaT] * len(frame), dtype="datetime64[us, UTC]")
+    return frame
+
+
+def test_growth_is_share_of_recent_vs_baseline():
+    g = growth(_scored(), ["stage", "cluster_id"], "Asia/Tokyo", TrendsConfig(recent_weeks=1, baseline_weeks=1))
+    g = g.set_index("cluster_id")
+    assert g.loc["c1", "recent_count"] == 3 and g.loc["c1", "baseline_count"] == 1
+    # shares with add-one smoothing: (3+1)/(4+1) vs (1+1)/(4+1) → log2(2) = 1
+    assert g.loc["c1", "growth"] == pytest.approx(1.0)
+    assert g.loc["c2", "growth"] < 0
+
+
+def test_rank_is_explainable_and_hand_computed():
+    scored = _scored()
+    grown = growth(scored, ["stage", "cluster_id"], "Asia/Tokyo", TrendsConfig(recent_weeks=1, baseline_weeks=1))
+    clusters = pd.DataFrame({"cluster_id": ["c1", "c2"], "lang": "ja", "label": ["遅延", "その他"],
+                             "keyphrases": [["遅延"], []], "verbatims": [["x"], ["y"]]})
+    cfg = RankConfig(weights=RankWeights(volume=1, negativity=1, growth=1, severity=1), min_items=3)
+    ranked = rank_pain_points(scored, clusters, grown, cfg, negative_below=-0.2)
+    assert ranked["cluster_id"].tolist() == ["c1", "c2"] and ranked["rank"].tolist() == [1, 2]
+    c1 = ranked.iloc[0]
+    assert c1["volume_score"] == 1.0 and c1["negativity_score"] == 1.0
+    assert c1["growth_score"] == pytest.approx(0.5) and c1["severity_score"] == 1.0  # 1-star, -0.8
+    assert c1["score"] == pytest.approx((1 + 1 + 0.5 + 1) / 4, abs=1e-4)
+    c2 = ranked.iloc[1]
+    assert c2["negativity_score"] == 0.5 and c2["severity_score"] == 0.0 and c2["growth_score"] == 0.0
+
+
+def test_min_items_filters_small_groups():
+    scored = _scored()
+    grown = growth(scored, ["stage", "cluster_id"], "Asia/Tokyo", TrendsConfig())
+    clusters = pd.DataFrame({"cluster_id": ["c1", "c2"], "lang": "ja", "label": ["a", "b"],
+                             "keyphrases": [[], []], "verbatims": [[], []]})
+    assert rank_pain_points(scored, clusters, grown, RankConfig(min_items=5), -0.2).empty
+
+
+def test_weekly_trends_fill_empty_weeks():
+    weekly = weekly_trends(_scored(), "cluster_id", "Asia/Tokyo", -0.2)
+    assert len(weekly) == 4  # 2 clusters x 2 weeks
+    c1 = weekly[weekly["cluster_id"] == "c1"]["count"].tolist()
+    assert c1 == [1, 3]
+
+
+def test_followup_queue_orders_by_urgency():
+    scored = _scored().assign(text="t", source_name="s", source_id="x")
+    out = followup_items(scored, FollowupConfig(sentiment_below=-0.5), scored["created_at"].max())
+    assert set(out["item_id"]) == {"a0", "a1", "a2", "a3", "b0", "b1"}
+    assert out["urgency"].is_monotonic_decreasing and (out["reason"] == "negative").all()

@@ -1,0 +1,52 @@
+import numpy as np
+import pandas as pd
+
+from nlp.config import IngestConfig, SourceConfig
+from nlp.sources import read_source
+from nlp.store import Store
+
+CSV = "id,date,text\n1,2026-11-01,配送が遅い\n2,2026-11-02,ログインできない\n3,2026-11-03,broken box\n"
+
+
+def _batch(tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_text(CSV, encoding="utf-8")
+    src = SourceConfig(name="r", kind="review", path=str(path), columns={"source_id": "id", "created_at": "date"})
+    return read_source(src, IngestConfig(), tmp_path)
+
+
+def test_upsert_is_idempotent(tmp_path):
+    store, batch = Store(tmp_path / "s.duckdb"), _batch(tmp_path)
+    assert store.upsert_items(batch.items, "run1") == 3
+    assert store.upsert_items(batch.items, "run2") == 0
+    items = store.items()
+    assert len(items) == 3 and items["item_id"].is_monotonic_increasing
+    pd.testing.assert_series_equal(items.set_index("item_id")["text"].sort_index(),
+                                   batch.items.set_index("item_id")["text"].sort_index(), check_dtype=False)
+
+
+def test_items_window(tmp_path):
+    store, batch = Store(tmp_path / "s.duckdb"), _batch(tmp_path)
+    store.upsert_items(batch.items, "run1")
+    since = pd.Timestamp("2026-11-02", tz="Asia/Tokyo")
+    assert len(store.items(since=since)) == 2
+    assert len(store.items(until=since)) == 1
+
+
+def test_quarantine_is_idempotent(tmp_path):
+    store = Store(tmp_path / "s.duckdb")
+    q = pd.DataFrame([{"source_name": "r", "source_path": "p", "row_number": 3, "reason": "bad",
+                       "raw": "mail a@b.com"}])
+    assert store.add_quarantine(q, "run1") == 1
+    assert store.add_quarantine(q, "run2") == 0
+    assert store.table("quarantine")["raw"].tolist() == ["mail a@b.com"]  # redaction happens in read_source
+
+
+def test_embedding_cache_round_trip(tmp_path):
+    store = Store(tmp_path / "s.duckdb")
+    vecs = np.random.default_rng(0).normal(size=(2, 4)).astype(np.float32)
+    store.save_embeddings(["h1", "h2"], vecs, "m")
+    store.save_embeddings(["h1"], vecs[:1] * 0, "m")  # a second save never overwrites
+    got = store.cached_embeddings(["h1", "h2", "h3"], "m")
+    assert set(got) == {"h1", "h2"} and np.array_equal(got["h1"], vecs[0])
+    assert store.cached_embeddings(["h1"], "other-model") == {}
