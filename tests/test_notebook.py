@@ -1,0 +1,24 @@
+"""notebooks/explore.ipynb runs headless against a temporary store, so it cannot rot."""
+
+import os
+
+import nbformat
+from nbclient import NotebookClient
+
+from tests.conftest import REPO, sample_config
+
+
+def test_explore_notebook_executes(tmp_path, prefect_harness, monkeypatch):
+    config = sample_config(tmp_path)
+    monkeypatch.setenv("KOE_CONFIG", str(config))
+    # the kernel talks to the harness's API, not a server of its own
+    from prefect.settings import PREFECT_API_URL
+
+    monkeypatch.setenv("PREFECT_API_URL", PREFECT_API_URL.value())
+    nb = nbformat.read(REPO / "notebooks" / "explore.ipynb", as_version=4)
+    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(REPO)}}).execute()
+    outputs = "".join(str(o.get("text", "")) + str(o.get("data", {}).get("text/plain", ""))
+                      for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs)
+    assert "last run:" in outputs and "embedded this time: 0" in outputs
+    assert any("svg" in str(o.get("data", {})) for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs)
+    assert os.path.exists(tmp_path / "reports_notebook")
