@@ -98,7 +98,10 @@ def embed_items(cfg: PipelineConfig, items: pd.DataFrame, tokens: list[Tokens]) 
 @task
 def cluster_items(cfg: PipelineConfig, items: pd.DataFrame, vectors: dict[str, np.ndarray]) -> pd.DataFrame:
     space = embedding_space(items["lang"], cfg.embed)
-    assigned = cluster_embeddings(items["item_id"], space, vectors, cfg.cluster)
+    mode = cfg.cluster.center
+    centered = frozenset(lang for lang in vectors if mode == "always" or (
+        mode == "auto" and get_embedder(cfg.embed.by_language[lang]).common_direction))
+    assigned = cluster_embeddings(items["item_id"], space, vectors, cfg.cluster, centered)
     assigned = items[["item_id"]].merge(assigned, on="item_id", how="left")
     n_clusters = assigned.loc[assigned["cluster_id"] != "outlier", "cluster_id"].nunique()
     get_run_logger().info("cluster: %d issues, %.0f%% outliers", n_clusters,

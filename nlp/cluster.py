@@ -26,8 +26,9 @@ def reduce_dimensions(vectors: np.ndarray, cfg: ClusterConfig) -> np.ndarray:
     return reducer.fit_transform(vectors)
 
 
-def cluster_labels(vectors: np.ndarray, cfg: ClusterConfig) -> np.ndarray:
-    """HDBSCAN labels for ``vectors`` (-1 = outlier); all outliers when there are fewer than cfg.min_items."""
+def cluster_labels(vectors: np.ndarray, cfg: ClusterConfig, center: bool = False) -> np.ndarray:
+    """HDBSCAN labels for ``vectors`` (-1 = outlier); all outliers when there are fewer than cfg.min_items.
+    ``center`` subtracts the mean vector first (for spaces with a common direction)."""
     if len(vectors) < cfg.min_items:
         return np.full(len(vectors), -1, dtype=int)
     import hdbscan
@@ -36,6 +37,9 @@ def cluster_labels(vectors: np.ndarray, cfg: ClusterConfig) -> np.ndarray:
     unique, first, inverse = _unique_rows(vectors)
     if len(unique) < cfg.min_items:
         return np.full(len(vectors), -1, dtype=int)
+    if center:
+        unique = unique - unique.mean(axis=0)
+        unique /= np.maximum(np.linalg.norm(unique, axis=1, keepdims=True), 1e-12)
     reduced = reduce_dimensions(unique, cfg)
     model = hdbscan.HDBSCAN(min_cluster_size=cfg.min_cluster_size, min_samples=cfg.min_samples,
                             cluster_selection_method="eom", core_dist_n_jobs=1)
@@ -58,14 +62,15 @@ def _unique_rows(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
 
 
 def cluster_embeddings(item_ids: pd.Series, langs: pd.Series, vectors: dict[str, np.ndarray],
-                       cfg: ClusterConfig) -> pd.DataFrame:
+                       cfg: ClusterConfig, centered: frozenset[str] = frozenset()) -> pd.DataFrame:
     """item_id, lang, cluster_id: each language clustered in its own space; ids ``<lang>-<nnn>`` numbered by
-    size (largest first, ties by smallest member id) so the same input gives the same ids."""
+    size (largest first, ties by smallest member id) so the same input gives the same ids. Spaces named in
+    ``centered`` are mean-centred before reduction."""
     frames = []
     for lang, vecs in sorted(vectors.items()):
         mask = (langs == lang).to_numpy()
         ids = item_ids[mask].to_numpy()
-        labels = cluster_labels(vecs, cfg)
+        labels = cluster_labels(vecs, cfg, center=lang in centered)
         order = sorted({lb for lb in labels if lb >= 0},
                        key=lambda lb: (-int((labels == lb).sum()), min(ids[labels == lb])))
         names = {lb: f"{lang}-{k:03d}" for k, lb in enumerate(order)}

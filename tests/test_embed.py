@@ -38,3 +38,15 @@ def test_both_backends_are_registered_and_unknown_is_clear(ja_embedder, en_embed
 def test_missing_local_model_is_a_clear_offline_error(tmp_path):
     with pytest.raises(ValueError, match="offline"):
         get_embedder(EmbedderSpec(backend="st.v1", model=str(tmp_path / "no-such-model")))
+
+
+def test_language_routing_and_centering_flags(ja_embedder, en_embedder):
+    import pandas as pd
+
+    from nlp.analysis import embedding_space
+    from nlp.config import EmbedConfig
+
+    cfg = EmbedConfig()
+    assert embedding_space(pd.Series(["ja", "en", "other"]), cfg).tolist() == ["ja", "en", "en"]
+    assert ja_embedder.common_direction and not en_embedder.common_direction
+    assert ja_embedder.model_key != en_embedder.model_key

@@ -18,6 +18,7 @@ from nlp.tokenize import Tokens
 
 class Embedder(Protocol):
     model_key: str  # cache key: backend name + model + anything that changes the vectors
+    common_direction: bool  # vectors share a direction that clustering should remove (averaged word vectors)
 
     def embed(self, texts: list[str], tokens: list[Tokens]) -> np.ndarray:
         """(n, d) float32, L2-normalised rows (zero rows for texts with nothing to embed)."""

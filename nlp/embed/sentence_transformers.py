@@ -35,6 +35,7 @@ class SentenceTransformerEmbedder:
 
         self.model = model
         self.model_key = f"st.v1:{model}"
+        self.common_direction = False
         try:
             self._st = SentenceTransformer(resolve_model_path(model), device="cpu", local_files_only=True)
         except OSError as exc:

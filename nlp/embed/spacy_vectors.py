@@ -15,6 +15,7 @@ class SpacyVectorsEmbedder:
 
         self.model = model
         self.model_key = f"spacy_vectors.v1:{model}"
+        self.common_direction = True
         # reuse the tokenizer's pipeline when it is the same model, so the vectors load once
         self._nlp = load_tokenizer("ja") if model == "ja_ginza" else spacy.load(model, exclude=["parser", "ner"])
         self._vectors = self._nlp.vocab.vectors

@@ -1,0 +1,188 @@
+"""Quality benchmarks on ../shared/data: cluster discovery (koe vs BERTopic on the same embeddings),
+sentiment, Japanese vs English clustering, and pain-point discovery on airline tweets.
+
+    python bench/quality.py [section ...]    # sections: banking77_test banking77_train jrte_dev chabsa themes airline
+
+Writes bench/results/quality.json (sections merge, so each can be re-run alone)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+
+from bench.common import DATA, REPO, cluster_scores, embed, update_results
+
+
+def koe_clusters(vectors: np.ndarray, lang: str, cfg=None) -> np.ndarray:
+    """koe's clustering with its config defaults, centring where the flow would (cluster.center: auto)."""
+    from nlp.cluster import cluster_labels
+    from nlp.config import ClusterConfig, EmbedConfig
+    from nlp.embed import get_embedder
+
+    center = get_embedder(EmbedConfig().by_language[lang]).common_direction
+    return cluster_labels(vectors, cfg or ClusterConfig(), center=center)
+
+
+def bertopic_clusters(texts: list[str], vectors: np.ndarray, seed: int = 42) -> np.ndarray:
+    """BERTopic with its defaults (UMAP + HDBSCAN + c-TF-IDF), seeded UMAP, on the same embeddings."""
+    from bertopic import BERTopic
+    from umap import UMAP
+
+    umap_model = UMAP(n_neighbors=15, n_components=5, min_dist=0.0, metric="cosine", random_state=seed)
+    topics, _ = BERTopic(umap_model=umap_model, calculate_probabilities=False).fit_transform(texts, vectors)
+    return np.asarray(topics)
+
+
+def banking77(split: str) -> dict:
+    frame = pd.read_csv(DATA / "banking77" / f"{split}.csv")
+    texts, truth = frame["text"].tolist(), frame["category"].tolist()
+    vectors = embed(texts, "en")
+    out = {}
+    for name, fn in (("koe", lambda: koe_clusters(vectors, "en")), ("bertopic", lambda: bertopic_clusters(texts, vectors))):
+        start = time.perf_counter()
+        labels = fn()
+        out[name] = {**cluster_scores(truth, labels), "cluster_seconds": round(time.perf_counter() - start, 2)}
+        print(split, name, out[name], flush=True)
+    return out
+
+
+def sentiment_3class(texts: list[str], lang: str) -> np.ndarray:
+    from nlp.config import SentimentConfig
+    from nlp.sentiment import text_sentiment
+    from nlp.tokenize import tokenize_texts
+
+    band = SentimentConfig().neutral_band
+    scores = np.array([text_sentiment(t, tok) for t, tok in zip(texts, tokenize_texts(texts, [lang] * len(texts)))])
+    return np.where(scores >= band, 1, np.where(scores <= -band, -1, 0))
+
+
+def sentiment_scores(truth, predicted) -> dict:
+    from sklearn.metrics import accuracy_score, f1_score
+
+    return {"macro_f1": round(float(f1_score(truth, predicted, average="macro")), 4),
+            "accuracy": round(float(accuracy_score(truth, predicted)), 4), "n": int(len(truth)),
+            "predicted_share": {str(k): round(v / len(predicted), 3) for k, v in sorted(Counter(predicted).items())}}
+
+
+def jrte_dev() -> dict:
+    frame = pd.read_csv(DATA / "jrte_ja" / "pn_train_dev.tsv", sep="\t", header=None,
+                        names=["id", "label", "text", "judges", "usage"])
+    dev = frame[frame["usage"] == "dev"]
+    out = {"koe": sentiment_scores(dev["label"].to_numpy(), sentiment_3class(dev["text"].tolist(), "ja"))}
+    print("jrte_dev", out, flush=True)
+    return out
+
+
+def chabsa() -> dict:
+    """Sentences whose opinions all share one aspect category (NULL#general excluded), clustered in koe's
+    Japanese space."""
+    rows = []
+    for path in sorted((DATA / "chabsa_ja" / "chABSA").glob("*.json")):
+        for sent in json.loads(path.read_text(encoding="utf-8"))["sentences"]:
+            cats = {o["category"] for o in sent["opinions"]}
+            if len(cats) == 1 and "NULL#general" not in cats:
+                rows.append((sent["sentence"], cats.pop()))
+    texts, truth = [t for t, _ in rows], [c for _, c in rows]
+    labels = koe_clusters(embed(texts, "ja"), "ja")
+    out = {"koe": {**cluster_scores(truth, labels), "n_categories": len(set(truth))}}
+    print("chabsa", out, flush=True)
+    return out
+
+
+def themes() -> dict:
+    """koe's hand-written 12-theme × 20-sentence sets (bench/data), Japanese and English side by side."""
+    from nlp.config import ClusterConfig
+
+    out = {}
+    for lang in ("ja", "en"):
+        frame = pd.read_csv(REPO / "bench" / "data" / f"themes_{lang}.tsv", sep="\t")
+        # 20 sentences a theme: a smaller minimum cluster size than the default, same for both languages
+        cfg = ClusterConfig(min_cluster_size=5, min_samples=2)
+        labels = koe_clusters(embed(frame["text"].tolist(), lang), lang, cfg)
+        out[lang] = cluster_scores(frame["theme"].tolist(), labels)
+    print("themes", out, flush=True)
+    return {"koe": out}
+
+
+REASON_STAGE = {"Late Flight": "delays", "Cancelled Flight": "delays", "Customer Service Issue": "customer_service",
+                "Lost Luggage": "baggage", "Damaged Luggage": "baggage", "Bad Flight": "on_board",
+                "Flight Attendant Complaints": "on_board", "Flight Booking Problems": "booking",
+                "longlines": "airport"}
+
+
+def airline() -> dict:
+    """The whole flow on United + American tweets with configs/airline.yaml."""
+    import tempfile
+
+    import yaml
+
+    from flows.nightly import nightly
+
+    tweets = pd.read_csv(DATA / "airline_tweets" / "tweets_united_american.csv", dtype={"tweet_id": str})
+    truth = {"negative": -1, "neutral": 0, "positive": 1}
+    sentiment = sentiment_scores(tweets["airline_sentiment"].map(truth).to_numpy(),
+                                 sentiment_3class(tweets["text"].tolist(), "en"))
+    tmp = tempfile.mkdtemp(prefix="koe-airline-")
+    raw = yaml.safe_load((REPO / "configs" / "airline.yaml").read_text(encoding="utf-8"))
+    raw["sources"][0]["path"] = str(DATA / "airline_tweets" / "tweets_united_american.csv")
+    raw["store"]["path"] = f"{tmp}/airline.duckdb"
+    raw["report"]["out_dir"] = f"{tmp}/reports"
+    config = f"{tmp}/airline.yaml"
+    with open(config, "w", encoding="utf-8") as fh:
+        yaml.safe_dump(raw, fh, allow_unicode=True)
+    summary = nightly(config)
+    return {"koe": {"sentiment_macro_f1": sentiment["macro_f1"], "sentiment": sentiment,
+                    **_airline_stages(summary, tweets)}}
+
+
+def _airline_stages(summary: dict, tweets: pd.DataFrame) -> dict:
+    """Stage accuracy against the negative reasons mapped to stages, and whether each reason with >= 3% share
+    is the majority reason of one of the top-3 ranked issues in its stage."""
+    from nlp.store import Store
+
+    pain = pd.read_csv(summary["files"]["pain_points.csv"])
+    manifest = json.loads(open(summary["files"]["manifest.json"], encoding="utf-8").read())
+    store = Store(manifest["config"]["store"]["path"])
+    assignments = store.table("assignments", "WHERE run_id = ?", [summary["run_id"]])
+    assigned = store.table("items")[["item_id", "source_id"]].merge(assignments[["item_id", "stage", "cluster_id"]])
+    merged = assigned.merge(tweets[["tweet_id", "negativereason", "airline_sentiment"]],
+                            left_on="source_id", right_on="tweet_id")
+    negative = merged[(merged["airline_sentiment"] == "negative") & merged["negativereason"].isin(list(REASON_STAGE))]
+    expected = negative["negativereason"].map(REASON_STAGE)
+    stage_accuracy = float((negative["stage"] == expected).mean())
+    shares = merged.loc[merged["airline_sentiment"] == "negative", "negativereason"].value_counts(normalize=True)
+    found = {}
+    for reason, share in shares.items():
+        if reason not in REASON_STAGE or share < 0.03:
+            continue
+        stage = REASON_STAGE[reason]
+        top = pain[(pain["stage"] == stage) & (pain["rank"] <= 3)]
+        majorities = []
+        for cid in top["cluster_id"]:
+            members = negative[(negative["cluster_id"] == cid) & (negative["stage"] == stage)]
+            majorities.append(members["negativereason"].mode().iloc[0] if len(members) else None)
+        found[reason] = {"share": round(float(share), 4), "stage": stage, "found_in_top3": reason in majorities,
+                         "top3_labels": top["label"].tolist(), "top3_majority_reason": majorities}
+    out = {"stage_accuracy": round(stage_accuracy, 4), "n_negative_with_reason": int(len(negative)),
+           "reasons_found_top3": sum(v["found_in_top3"] for v in found.values()), "reasons_total": len(found),
+           "reasons": found}
+    print("airline", {k: v for k, v in out.items() if k != "reasons"}, flush=True)
+    return out
+
+
+SECTIONS = {"banking77_test": lambda: banking77("test"), "banking77_train": lambda: banking77("train"),
+            "jrte_dev": jrte_dev, "chabsa": chabsa, "themes": themes, "airline": airline}
+
+if __name__ == "__main__":
+    wanted = sys.argv[1:] or list(SECTIONS)
+    for section in wanted:
+        start = time.perf_counter()
+        result = SECTIONS[section]()
+        if isinstance(result, dict):
+            result["_seconds"] = round(time.perf_counter() - start, 1)
+        update_results("quality", section, result)
