@@ -31,7 +31,7 @@ def nightly(config_path: str = "configs/default.yaml", since: str | None = None,
         vectors, run["embedded"] = tasks.embed_items(cfg, items, tokens)
     with _timed(run, "cluster"):
         assigned = tasks.cluster_items(cfg, items, vectors)
-        clusters = tasks.describe_items(cfg, items, assigned, tokens, vectors)
+        clusters = tasks.describe_items(cfg, items, assigned, tokens)
     with _timed(run, "sentiment_and_stages"):
         sentiment = tasks.sentiment_items(cfg, items, tokens)
         stages = tasks.stage_items(cfg, items, assigned, vectors)

@@ -17,7 +17,7 @@ from nlp.analysis import embedding_space, scored_items
 from nlp.cluster import cluster_embeddings
 from nlp.config import PipelineConfig
 from nlp.embed import embed_texts, get_embedder
-from nlp.label import describe_clusters
+from nlp.label import centrality, describe_clusters
 from nlp.rank import followup_items, rank_pain_points
 from nlp.report import build_report, render_html, render_markdown, stage_name, write_report_files
 from nlp.sentiment import score_sentiment
@@ -103,6 +103,7 @@ def cluster_items(cfg: PipelineConfig, items: pd.DataFrame, vectors: dict[str, n
         mode == "auto" and get_embedder(cfg.embed.by_language[lang]).common_direction))
     assigned = cluster_embeddings(items["item_id"], space, vectors, cfg.cluster, centered)
     assigned = items[["item_id"]].merge(assigned, on="item_id", how="left")
+    assigned["centrality"] = centrality(assigned, vectors)
     n_clusters = assigned.loc[assigned["cluster_id"] != "outlier", "cluster_id"].nunique()
     get_run_logger().info("cluster: %d issues, %.0f%% outliers", n_clusters,
                           100 * (assigned["cluster_id"] == "outlier").mean() if len(assigned) else 0)
@@ -110,9 +111,9 @@ def cluster_items(cfg: PipelineConfig, items: pd.DataFrame, vectors: dict[str, n
 
 
 @task
-def describe_items(cfg: PipelineConfig, items: pd.DataFrame, assigned: pd.DataFrame, tokens: list[Tokens],
-                   vectors: dict[str, np.ndarray]) -> pd.DataFrame:
-    return describe_clusters(assigned, items["text"], tokens, vectors, cfg.label)
+def describe_items(cfg: PipelineConfig, items: pd.DataFrame, assigned: pd.DataFrame,
+                   tokens: list[Tokens]) -> pd.DataFrame:
+    return describe_clusters(assigned, items["text"], tokens, cfg.label)
 
 
 @task

@@ -14,6 +14,6 @@ def embedding_space(langs: pd.Series, cfg: EmbedConfig) -> pd.Series:
 
 
 def scored_items(items: pd.DataFrame, assignments: pd.DataFrame) -> pd.DataFrame:
-    """Items joined with their run results (cluster_id, stage, stage_score, sentiment), in item order."""
-    cols = ["item_id", "cluster_id", "stage", "stage_score", "sentiment"]
+    """Items joined with their run results (cluster_id, centrality, stage, stage_score, sentiment)."""
+    cols = ["item_id", "cluster_id", "centrality", "stage", "stage_score", "sentiment"]
     return items.merge(assignments[cols], on="item_id", how="inner", validate="one_to_one")

@@ -51,12 +51,29 @@ def _dedupe(terms: list[str], n: int) -> list[str]:
     return kept
 
 
-def representative_verbatims(texts: list[str], vectors: np.ndarray, n: int) -> list[str]:
-    """The ``n`` distinct texts closest to the centroid, with @handles and any PII redacted."""
-    centroid = vectors.mean(axis=0)
-    order = np.argsort(-(vectors @ centroid), kind="stable")
+def centrality(assigned: pd.DataFrame, vectors: dict[str, np.ndarray]) -> pd.Series:
+    """Cosine of each item to its cluster's centroid (NaN for outliers), aligned with ``assigned``.
+
+    ``assigned`` has lang and cluster_id; its rows of each language align with the rows of vectors[lang]."""
+    out = pd.Series(np.nan, index=assigned.index, dtype=float)
+    for lang, vecs in vectors.items():
+        rows = np.flatnonzero((assigned["lang"] == lang).to_numpy())
+        clusters = assigned["cluster_id"].to_numpy()[rows]
+        for cid in np.unique(clusters):
+            if cid == OUTLIER:
+                continue
+            members = rows[clusters == cid]
+            sub = vecs[clusters == cid]
+            centroid = sub.mean(axis=0)
+            centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
+            out.iloc[members] = np.round(sub @ centroid, 6)
+    return out
+
+
+def representative_verbatims(texts: list[str], scores: np.ndarray, n: int) -> list[str]:
+    """The ``n`` distinct texts with the highest centrality, with @handles and any PII redacted."""
     seen, out = set(), []
-    for i in order:
+    for i in np.argsort(-np.asarray(scores, dtype=float), kind="stable"):
         text = redact_pii(texts[i], handles=True)
         if text not in seen:
             seen.add(text)
@@ -66,28 +83,22 @@ def representative_verbatims(texts: list[str], vectors: np.ndarray, n: int) -> l
     return out
 
 
-def describe_clusters(assigned: pd.DataFrame, texts: pd.Series, tokens: list[Tokens],
-                      vectors: dict[str, np.ndarray], cfg: LabelConfig) -> pd.DataFrame:
+def describe_clusters(assigned: pd.DataFrame, texts: pd.Series, tokens: list[Tokens], cfg: LabelConfig) -> pd.DataFrame:
     """One row per cluster: cluster_id, lang, size, label, keyphrases, verbatims.
 
-    ``assigned`` rows align with ``texts``, ``tokens`` and, per language, the rows of ``vectors[lang]``."""
+    ``assigned`` (lang, cluster_id, centrality) rows align with ``texts`` and ``tokens``."""
     keyphrases = cluster_keyphrases(assigned["cluster_id"].tolist(), tokens, cfg.n_keyphrases)
     rows = []
-    for lang, vecs in vectors.items():
-        in_lang = (assigned["lang"] == lang).to_numpy()
-        sub = assigned[in_lang].reset_index(drop=True)
-        sub_texts = texts[in_lang].tolist()
-        for cid, group in sub.groupby("cluster_id", sort=True):
-            if cid == OUTLIER:
-                continue
-            idx = group.index.to_numpy()
-            terms = keyphrases.get(cid, [])
-            sep = "・" if lang == "ja" else " / "
-            rows.append({
-                "cluster_id": cid, "lang": lang, "size": len(idx),
-                "label": sep.join(terms[: cfg.max_label_terms]) or cid,
-                "keyphrases": terms,
-                "verbatims": representative_verbatims([sub_texts[i] for i in idx], vecs[idx], cfg.n_verbatims),
-            })
+    frame = assigned.assign(text=texts.to_numpy())
+    for cid, group in frame[frame["cluster_id"] != OUTLIER].groupby("cluster_id", sort=True):
+        lang = group["lang"].iloc[0]
+        terms = keyphrases.get(cid, [])
+        sep = "・" if lang == "ja" else " / "
+        rows.append({
+            "cluster_id": cid, "lang": lang, "size": len(group),
+            "label": sep.join(terms[: cfg.max_label_terms]) or cid, "keyphrases": terms,
+            "verbatims": representative_verbatims(group["text"].tolist(), group["centrality"].to_numpy(),
+                                                  cfg.n_verbatims),
+        })
     columns = ["cluster_id", "lang", "size", "label", "keyphrases", "verbatims"]
-    return pd.DataFrame(rows, columns=columns).sort_values("cluster_id").reset_index(drop=True)
+    return pd.DataFrame(rows, columns=columns)

@@ -7,6 +7,7 @@ import pandas as pd
 
 from nlp.cluster import OUTLIER
 from nlp.config import FollowupConfig, RankConfig
+from nlp.label import representative_verbatims
 
 
 def severity_flags(scored: pd.DataFrame, cfg: RankConfig) -> pd.Series:
@@ -30,7 +31,8 @@ def rank_pain_points(scored: pd.DataFrame, clusters: pd.DataFrame, growth: pd.Da
                      cfg: RankConfig, negative_below: float) -> pd.DataFrame:
     """One row per (stage, cluster_id) with at least ``cfg.min_items`` items, best first within each stage.
 
-    ``scored`` has one row per item with stage, cluster_id, sentiment and the ticket/review fields;
+    ``scored`` has one row per item with stage, cluster_id, centrality, sentiment, text and the ticket/review
+    fields;
     ``growth`` has stage, cluster_id, growth. Each score part is a column: volume_score, negativity_score,
     growth_score, severity_score (all in [0, 1]) and score, their weighted mean."""
     frame = scored[scored["cluster_id"] != OUTLIER].assign(
@@ -43,7 +45,8 @@ def rank_pain_points(scored: pd.DataFrame, clusters: pd.DataFrame, growth: pd.Da
     if pp.empty:
         return _empty()
     pp = pp.merge(stage_totals, on="stage").merge(growth, on=["stage", "cluster_id"], how="left")
-    pp = pp.merge(clusters[["cluster_id", "lang", "label", "keyphrases", "verbatims"]], on="cluster_id", how="left")
+    pp = pp.merge(clusters[["cluster_id", "lang", "label", "keyphrases"]], on="cluster_id", how="left")
+    pp = pp.merge(_stage_verbatims(frame, cfg.verbatims), on=["stage", "cluster_id"], how="left")
     pp["share_of_stage"] = pp["count"] / pp["stage_total"]
     pp["volume_score"] = np.log1p(pp["count"]) / np.log1p(pp["count"].max())
     pp["negativity_score"] = pp["negative_share"]
@@ -59,6 +62,15 @@ def rank_pain_points(scored: pd.DataFrame, clusters: pd.DataFrame, growth: pd.Da
                "negativity_score", "growth_score", "severity_score", "score", "growth"]
     pp[numeric] = pp[numeric].astype(float).round(4)
     return pp[_COLUMNS].reset_index(drop=True)
+
+
+def _stage_verbatims(frame: pd.DataFrame, n: int) -> pd.DataFrame:
+    """The ``n`` most central distinct texts of each (stage, cluster_id): quotes from that stage only."""
+    rows = []
+    for (stage, cid), group in frame.groupby(["stage", "cluster_id"], sort=True):
+        quotes = representative_verbatims(group["text"].tolist(), group["centrality"].fillna(0).to_numpy(), n)
+        rows.append({"stage": stage, "cluster_id": cid, "verbatims": quotes})
+    return pd.DataFrame(rows, columns=["stage", "cluster_id", "verbatims"])
 
 
 _COLUMNS = ["stage", "rank", "cluster_id", "lang", "label", "count", "share_of_stage", "negative_share",

@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 
 from nlp.config import SentimentConfig
-from nlp.ja_lexicon import EMOTICONS, EN_COMPLAINT, EN_NEGATED_COMPLAINT, LEXICON, NEGATED_COMPLAINT
+from nlp.ja_lexicon import (EMOTICONS, EN_COMPLAINT, EN_NEGATED_COMPLAINT, LEXICON, NEGATED_COMPLAINT,
+                            NEGATED_EXISTENCE, PHRASES, RETURN_WISH)
 from nlp.tokenize import Tokens
 
 
@@ -26,20 +27,33 @@ def text_sentiment(text: str, tokens: Tokens) -> float:
     if tokens.lang != "ja":
         return _english(text, tokens)
     total, hits = 0.0, 0
-    for lemma, negated in zip(tokens.lemmas, tokens.negated):
+    lemmas, negs = tokens.lemmas, tokens.negated
+    for i, (lemma, negated) in enumerate(zip(lemmas, negs)):
         if negated and lemma in NEGATED_COMPLAINT:
             value = NEGATED_COMPLAINT[lemma]
         else:
             value = LEXICON.get(lemma, 0.0)
-            value = -0.6 * value if negated else value
+            value = -0.6 * value if negated or _missing(lemmas, negs, i) else value
         if value:
             total, hits = total + value, hits + 1
+    for phrase, value in PHRASES.items():
+        if phrase in text:
+            total, hits = total + value, hits + 1
+    if all(w in tokens.lemmas for w in RETURN_WISH):
+        total, hits = total + 0.7, hits + 1
     for emoticon, value in EMOTICONS.items():
         count = text.count(emoticon)
         total, hits = total + value * count, hits + count
     if text.count("!") >= 2 and total < 0:  # 「最悪!!」 is angrier than 「最悪」
         total -= 0.3
     return 0.0 if hits == 0 else float(total / math.sqrt(total * total + 2.0))
+
+
+def _missing(lemmas: list[str], negated: list[bool], i: int) -> bool:
+    """「清潔感がない」「清潔感がありません」: the word at i is said to be absent."""
+    if i + 2 >= len(lemmas) or lemmas[i + 1] not in NEGATED_EXISTENCE:
+        return False
+    return lemmas[i + 2] in ("ない", "無い") or (lemmas[i + 2] == "ある" and negated[i + 2])
 
 
 def _english(text: str, tokens: Tokens) -> float:

@@ -39,7 +39,8 @@ CREATE TABLE IF NOT EXISTS runs (
     config_json VARCHAR, summary_json VARCHAR
 );
 CREATE TABLE IF NOT EXISTS assignments (
-    run_id VARCHAR, item_id VARCHAR, cluster_id VARCHAR, stage VARCHAR, stage_score DOUBLE, sentiment DOUBLE,
+    run_id VARCHAR, item_id VARCHAR, cluster_id VARCHAR, centrality DOUBLE, stage VARCHAR, stage_score DOUBLE,
+    sentiment DOUBLE,
     PRIMARY KEY (run_id, item_id)
 );
 CREATE TABLE IF NOT EXISTS clusters (
@@ -173,7 +174,7 @@ class Store:
         with self.transaction() as con:
             con.execute("DELETE FROM assignments WHERE run_id = ?", [run_id])
             con.execute("DELETE FROM clusters WHERE run_id = ?", [run_id])
-            a = assignments[["item_id", "cluster_id", "stage", "stage_score", "sentiment"]].copy()
+            a = assignments[["item_id", "cluster_id", "centrality", "stage", "stage_score", "sentiment"]].copy()
             a.insert(0, "run_id", run_id)
             c = clusters[["cluster_id", "lang", "size", "label"]].copy()
             c.insert(0, "run_id", run_id)

@@ -5,7 +5,7 @@ from sklearn.metrics import adjusted_rand_score
 from nlp.cluster import OUTLIER, cluster_embeddings, cluster_labels
 from nlp.config import ClusterConfig, LabelConfig
 from nlp.embed import embed_texts
-from nlp.label import cluster_keyphrases, describe_clusters
+from nlp.label import centrality, cluster_keyphrases, describe_clusters
 from nlp.tokenize import tokenize_texts
 
 # three planted Japanese themes, eight paraphrases each
@@ -53,7 +53,9 @@ def test_keyphrases_name_the_theme(ja_embedder):
     ids = pd.Series([f"i{n:02d}" for n in range(len(TEXTS))])
     assigned = pd.DataFrame({"item_id": ids, "lang": "ja", "cluster_id": [f"ja-{k}" for k in TRUTH]})
     tokens = tokenize_texts(TEXTS, ["ja"] * len(TEXTS))
-    clusters = describe_clusters(assigned, pd.Series(TEXTS), tokens, {"ja": vecs}, LabelConfig())
+    assigned["centrality"] = centrality(assigned, {"ja": vecs})
+    assert assigned["centrality"].between(-1, 1.0001).all()
+    clusters = describe_clusters(assigned, pd.Series(TEXTS), tokens, LabelConfig())
     labels = dict(zip(clusters["cluster_id"], clusters["label"]))
     assert "ログイン" in labels["ja-login"]
     assert any(w in labels["ja-delivery"] for w in ("届", "配送", "配達"))

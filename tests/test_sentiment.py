@@ -35,3 +35,14 @@ def test_rating_is_blended_with_text():
     out = score_sentiment(items, toks, SentimentConfig(rating_weight=0.6))
     assert out["sentiment"].tolist() == [pytest.approx(-0.6), 0.0]
     assert out["sentiment"].between(-1, 1).all()
+
+
+@pytest.mark.parametrize("text, sign", [
+    ("清潔感がありません", -1),  # a praised thing that is missing
+    ("また利用したいと思います", 1),  # the wish to come back
+    ("部屋に冷蔵庫が欲しかったです", -1),  # a wish for more
+    ("悪くないです", 1),
+])
+def test_japanese_constructions(text, sign):
+    tok = tokenize_texts([text], ["ja"])[0]
+    assert np.sign(text_sentiment(text, tok)) == sign

@@ -49,6 +49,8 @@ def _scored():
         rows.append(("b%d" % i, "delivery", "c2", s, when, 4.0))
     frame = pd.DataFrame(rows, columns=["item_id", "stage", "cluster_id", "sentiment", "created_at", "rating"])
     frame["source_kind"] = "review"
+    frame["text"] = [f"text {i}" for i in frame["item_id"]]
+    frame["centrality"] = np.linspace(0.9, 0.1, len(frame))
     for col in ("csat", "contact_count"):
         frame[col] = pd.array([None] * len(frame), dtype="Float64")
     frame["reopened"] = pd.array([None] * len(frame), dtype="boolean")
@@ -79,6 +81,7 @@ def test_rank_is_explainable_and_hand_computed():
     assert c1["score"] == pytest.approx((1 + 1 + 0.5 + 1) / 4, abs=1e-4)
     c2 = ranked.iloc[1]
     assert c2["negativity_score"] == 0.5 and c2["severity_score"] == 0.0 and c2["growth_score"] == 0.0
+    assert c1["verbatims"] == ["text a0", "text a1", "text a2"]  # most central first, from its own stage
 
 
 def test_min_items_filters_small_groups():

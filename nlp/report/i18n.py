@@ -4,7 +4,7 @@ LABELS = {
     "ja": {
         "period": "期間", "data": "対象データ", "unit": "件", "stage": "ステージ", "pain_points": "ペインポイント",
         "rank": "順位", "issue": "課題", "keyphrases": "キーフレーズ", "count": "件数", "share": "割合",
-        "negative_share": "ネガティブ率", "sentiment": "感情スコア", "trend": "週次推移", "growth": "増加率",
+        "negative_share": "ネガティブ率", "sentiment": "感情スコア", "trend": "週次推移", "growth": "増減（直近2週の割合）",
         "severity": "深刻度", "score": "スコア", "verbatims": "代表的な声", "followup": "要フォローアップ",
         "reason": "理由", "urgency": "緊急度", "text": "内容", "overview": "ステージ別の概要",
         "overall_trend": "全体の推移（週次）", "outliers": "どの課題にも属さない声", "quarantined": "取り込めなかった行",
@@ -20,7 +20,7 @@ LABELS = {
     "en": {
         "period": "Period", "data": "Data", "unit": "items", "stage": "Stage", "pain_points": "Pain points",
         "rank": "Rank", "issue": "Issue", "keyphrases": "Keyphrases", "count": "Count", "share": "Share",
-        "negative_share": "Negative share", "sentiment": "Sentiment", "trend": "Weekly trend", "growth": "Growth",
+        "negative_share": "Negative share", "sentiment": "Sentiment", "trend": "Weekly trend", "growth": "Change (share, recent weeks)",
         "severity": "Severity", "score": "Score", "verbatims": "Representative verbatims",
         "followup": "Needs follow-up", "reason": "Reason", "urgency": "Urgency", "text": "Text",
         "overview": "Stages at a glance", "overall_trend": "Overall trend (weekly)",

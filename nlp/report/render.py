@@ -70,6 +70,8 @@ def _env() -> Environment:
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters["pct"] = lambda v: f"{100 * float(v):.0f}%"
     env.filters["signed"] = lambda v: f"{float(v):+.2f}"
+    # growth is log2(recent share / baseline share); readers want "+120%"
+    env.filters["change"] = lambda v: f"{100 * (2 ** float(v) - 1):+.0f}%"
     env.globals.update(sparkline=sparkline, bars=bars, sentiment_line=sentiment_line)
     return env
 
