@@ -67,12 +67,9 @@ def serve(config: ConfigOpt = Path("configs/default.yaml")):
     cfg = _check_config(config)
     from prefect import serve as prefect_serve
 
-    from flows.nightly import nightly
+    from flows.nightly import nightly_deployment
 
-    deployment = nightly.to_deployment(
-        name="koe-nightly", cron=cfg.schedule.cron, timezone=cfg.schedule.timezone,
-        parameters={"config_path": str(config)}, concurrency_limit=1,
-        description=f"koe nightly run of {config}")
+    deployment = nightly_deployment(cfg, str(config))
     typer.echo(f"Serving koe-nightly: cron '{cfg.schedule.cron}' ({cfg.schedule.timezone}). Ctrl+C to stop.")
     prefect_serve(deployment)
 

@@ -111,3 +111,13 @@ def rerender(config_path: str = "configs/default.yaml") -> dict:
                                "already_stored": len(items), "duplicates_in_file": 0,
                                "quarantined": summary.get("quarantined", 0)}}
     return publish(cfg, run, items, assignments, clusters, ingest)
+
+
+def nightly_deployment(cfg: PipelineConfig, config_path: str):
+    """The nightly deployment: the config's cron in its timezone, never two runs at once."""
+    from prefect.schedules import Cron
+
+    return nightly.to_deployment(
+        name="koe-nightly", schedules=[Cron(cfg.schedule.cron, timezone=cfg.schedule.timezone)],
+        parameters={"config_path": config_path}, concurrency_limit=1,
+        description=f"koe nightly run of {config_path}")

@@ -13,7 +13,7 @@ import pandas as pd
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-from nlp.analysis import embedding_space, scored_items
+from nlp.analysis import embedding_space, embedding_spaces, scored_items, space_spec
 from nlp.cluster import cluster_embeddings
 from nlp.config import PipelineConfig
 from nlp.embed import embed_texts, get_embedder
@@ -76,7 +76,7 @@ def embed_items(cfg: PipelineConfig, items: pd.DataFrame, tokens: list[Tokens]) 
     vectors, fresh = {}, 0
     for lang in sorted(space.unique()):
         idx = np.flatnonzero((space == lang).to_numpy())
-        embedder = get_embedder(cfg.embed.by_language[lang])
+        embedder = get_embedder(space_spec(lang, cfg.embed))
         hashes = items["content_hash"].iloc[idx].tolist()
         cached = store.cached_embeddings(hashes, embedder.model_key)
         # one row per distinct new text, so a text's vector never depends on which batch it fell in
@@ -100,7 +100,7 @@ def cluster_items(cfg: PipelineConfig, items: pd.DataFrame, vectors: dict[str, n
     space = embedding_space(items["lang"], cfg.embed)
     mode = cfg.cluster.center
     centered = frozenset(lang for lang in vectors if mode == "always" or (
-        mode == "auto" and get_embedder(cfg.embed.by_language[lang]).common_direction))
+        mode == "auto" and get_embedder(space_spec(lang, cfg.embed)).common_direction))
     assigned = cluster_embeddings(items["item_id"], space, vectors, cfg.cluster, centered)
     assigned = items[["item_id"]].merge(assigned, on="item_id", how="left")
     assigned["centrality"] = centrality(assigned, vectors)
@@ -123,11 +123,12 @@ def stage_items(cfg: PipelineConfig, items: pd.DataFrame, assigned: pd.DataFrame
     space = embedding_space(items["lang"], cfg.embed)
     stages = cfg.stages.stages
     sims = np.zeros((len(items), len(stages)), dtype=np.float32)
-    for lang, vecs in vectors.items():
-        texts, owner = stage_examples(stages, lang)
-        tokens = tokenize_texts(texts, [lang] * len(texts))
-        example_vecs = embed_texts(texts, tokens, get_embedder(cfg.embed.by_language[lang]))
-        sims[(space == lang).to_numpy()] = stage_similarity(vecs, example_vecs, owner, len(stages), cfg.stages.top_k)
+    spaces = embedding_spaces(cfg.embed)
+    for name, vecs in vectors.items():
+        texts, owner, langs = stage_examples(stages, spaces[name])
+        tokens = tokenize_texts(texts, langs)
+        example_vecs = embed_texts(texts, tokens, get_embedder(space_spec(name, cfg.embed)))
+        sims[(space == name).to_numpy()] = stage_similarity(vecs, example_vecs, owner, len(stages), cfg.stages.top_k)
     return assign_stages(items, sims, assigned["cluster_id"], cfg.stages)
 
 

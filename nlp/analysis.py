@@ -1,16 +1,32 @@
-"""Glue between steps that is still pure: which embedding space an item belongs to, stage example vectors,
-and the per-item frame that ranking and trends read."""
+"""Glue between steps that is still pure: which embedding space an item belongs to, and the per-item frame
+that ranking and trends read."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from nlp.config import EmbedConfig
+from nlp.config import EmbedConfig, EmbedderSpec
+
+
+def embedding_spaces(cfg: EmbedConfig) -> dict[str, list[str]]:
+    """Space name -> the languages embedded in it. Languages configured with the same embedder share one
+    space (e.g. a multilingual model for ja and en gives ``en+ja``), so their complaints can share a cluster."""
+    groups: dict[EmbedderSpec, list[str]] = {}
+    for lang in sorted(cfg.by_language):
+        groups.setdefault(cfg.by_language[lang], []).append(lang)
+    return {"+".join(langs): langs for langs in groups.values()}
 
 
 def embedding_space(langs: pd.Series, cfg: EmbedConfig) -> pd.Series:
-    """The language whose embedder serves each item (its own if configured, else the fallback)."""
-    return langs.where(langs.isin(list(cfg.by_language)), cfg.fallback_language).astype(str)
+    """The space of each item: its language's, or the fallback language's for languages not configured."""
+    lang_to_space = {lang: name for name, members in embedding_spaces(cfg).items() for lang in members}
+    known = langs.where(langs.isin(list(cfg.by_language)), cfg.fallback_language).astype(str)
+    return known.map(lang_to_space).astype(str)
+
+
+def space_spec(space: str, cfg: EmbedConfig) -> EmbedderSpec:
+    """The embedder of a space."""
+    return cfg.by_language[embedding_spaces(cfg)[space][0]]
 
 
 def scored_items(items: pd.DataFrame, assignments: pd.DataFrame) -> pd.DataFrame:

@@ -93,7 +93,7 @@ def describe_clusters(assigned: pd.DataFrame, texts: pd.Series, tokens: list[Tok
     for cid, group in frame[frame["cluster_id"] != OUTLIER].groupby("cluster_id", sort=True):
         lang = group["lang"].iloc[0]
         terms = keyphrases.get(cid, [])
-        sep = "・" if lang == "ja" else " / "
+        sep = "・" if lang.split("+") == ["ja"] else " / "
         rows.append({
             "cluster_id": cid, "lang": lang, "size": len(group),
             "label": sep.join(terms[: cfg.max_label_terms]) or cid, "keyphrases": terms,

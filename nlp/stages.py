@@ -12,15 +12,18 @@ from nlp.config import Stage, StagesConfig
 UNASSIGNED = "unassigned"
 
 
-def stage_examples(stages: list[Stage], lang: str) -> tuple[list[str], np.ndarray]:
-    """The example phrases for ``lang`` (English examples serve other languages) and each one's stage index."""
-    texts, owner = [], []
-    for s, stage in enumerate(stages):
-        examples = stage.examples_ja if lang == "ja" else stage.examples_en
-        examples = examples or [stage.name_ja if lang == "ja" else stage.name_en]
-        texts += examples
-        owner += [s] * len(examples)
-    return texts, np.asarray(owner, dtype=int)
+def stage_examples(stages: list[Stage], langs: list[str]) -> tuple[list[str], np.ndarray, list[str]]:
+    """The example phrases of every stage in each of ``langs`` (English examples serve languages other than
+    Japanese), each one's stage index, and each one's language."""
+    texts, owner, text_langs = [], [], []
+    for lang in langs:
+        for s, stage in enumerate(stages):
+            examples = stage.examples_ja if lang == "ja" else stage.examples_en
+            examples = examples or [stage.name_ja if lang == "ja" else stage.name_en]
+            texts += examples
+            owner += [s] * len(examples)
+            text_langs += ["ja" if lang == "ja" else "en"] * len(examples)
+    return texts, np.asarray(owner, dtype=int), text_langs
 
 
 def stage_similarity(item_vectors: np.ndarray, example_vectors: np.ndarray, example_stage: np.ndarray,

@@ -31,3 +31,16 @@ def test_bad_config_is_a_clear_error_before_any_work(tmp_path):
     result = runner.invoke(app, ["run", "--config", str(bad)])
     assert result.exit_code == 2
     assert "stages.stages" in result.output
+
+
+def test_the_nightly_deployment_builds_offline_from_the_config():
+    from flows.nightly import nightly_deployment
+    from nlp.config import load_config
+    from tests.conftest import REPO
+
+    cfg = load_config(REPO / "configs" / "default.yaml")
+    deployment = nightly_deployment(cfg, "configs/default.yaml")
+    schedule = deployment.schedules[0].schedule
+    assert schedule.cron == "0 2 * * *" and schedule.timezone == "Asia/Tokyo"
+    assert deployment.concurrency_limit == 1
+    assert deployment.parameters == {"config_path": "configs/default.yaml"}

