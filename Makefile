@@ -34,10 +34,13 @@ test-all: venv
 
 bench: venv
 	$(BIN)/pip install -q -e '.[dev,bench]'
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python -m bench.quality
+	$(BIN)/python -m bench.speed
+	$(BIN)/python -m bench.report
 
 sample: venv
 	$(BIN)/python data/sample/generate.py
 
 clean:
 	rm -rf out .pytest_cache
+

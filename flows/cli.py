@@ -36,15 +36,29 @@ def _check_config(config: Path):
 @app.command()
 def run(config: ConfigOpt = Path("configs/default.yaml"),
         since: Annotated[Optional[str], typer.Option(help="Analyse items created on/after this date (YYYY-MM-DD).")] = None,
-        until: Annotated[Optional[str], typer.Option(help="Analyse items created on/before this date (YYYY-MM-DD).")] = None):
+        until: Annotated[Optional[str], typer.Option(help="Analyse items created on/before this date (YYYY-MM-DD).")] = None,
+        replay: Annotated[Optional[str], typer.Option(
+            help="Backfill: replay history 'daily' or 'weekly' from --since to --until (defaults: the data's "
+                 "range), one run per step, so issue ids, trends and alerts exist from the first day.")] = None):
     """Ingest the config's sources and publish the report (the nightly flow, run once now)."""
     _offline_env()
     _check_config(config)
-    from flows.nightly import nightly
+    if replay not in (None, "daily", "weekly"):
+        typer.secho("--replay must be 'daily' or 'weekly'", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2)
+    from flows.nightly import backfill, nightly
 
-    summary = nightly(str(config), since=since, until=until)
+    if replay:
+        summary = backfill(str(config), since=since, until=until, every_days=1 if replay == "daily" else 7)
+        typer.echo(f"Replayed {len(summary.get('replayed', []))} runs: {', '.join(summary.get('replayed', []))}")
+    else:
+        summary = nightly(str(config), since=since, until=until)
+    if not summary.get("report"):
+        typer.secho("Nothing to analyse: no items in the store for that period.", fg=typer.colors.YELLOW)
+        raise typer.Exit(1)
     typer.echo(f"{summary['items']} items analysed, {summary['new_items']} new, "
-               f"{summary['quarantined']} rows quarantined, {summary['embedded']} embedded.")
+               f"{summary['quarantined']} rows quarantined, {summary['embedded']} embedded, "
+               f"{len(summary.get('alerts', []))} alerts.")
     typer.secho(f"Report: {summary['report']}", fg=typer.colors.GREEN)
 
 

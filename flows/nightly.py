@@ -20,7 +20,7 @@ from nlp.store import Store
 def nightly(config_path: str = "configs/default.yaml", since: str | None = None, until: str | None = None) -> dict:
     """Run koe on the config's sources; items created in [since, until] (dates, inclusive) are analysed."""
     cfg = load_config(config_path)
-    run = _start_run(cfg)
+    run = _start_run(cfg, until)
     with _timed(run, "ingest"):
         ingest = tasks.ingest_sources(cfg, run["run_id"], Path.cwd())
     with _timed(run, "load"):
@@ -32,35 +32,38 @@ def nightly(config_path: str = "configs/default.yaml", since: str | None = None,
     with _timed(run, "cluster"):
         assigned = tasks.cluster_items(cfg, items, vectors)
         clusters = tasks.describe_items(cfg, items, assigned, tokens)
+        issues = tasks.identify_issues(cfg, run["run_id"], items, assigned, clusters, vectors)
     with _timed(run, "sentiment_and_stages"):
         sentiment = tasks.sentiment_items(cfg, items, tokens)
-        stages = tasks.stage_items(cfg, items, assigned, vectors)
-    assignments = assigned.merge(stages, on="item_id").merge(sentiment[["item_id", "sentiment"]], on="item_id")
-    tasks.save_results(cfg, run["run_id"], assignments, clusters)
-    return publish(cfg, run, items, assignments, clusters, ingest)
+        stages = tasks.stage_items(cfg, items, issues["assigned"], vectors)
+    assignments = issues["assigned"].merge(stages, on="item_id").merge(sentiment[["item_id", "sentiment"]])
+    tasks.save_results(cfg, run["run_id"], assignments, issues["clusters"], issues["issues"], issues["events"])
+    return publish(cfg, run, items, assignments, issues["clusters"], ingest, issues)
 
 
 def publish(cfg: PipelineConfig, run: dict, items: pd.DataFrame, assignments: pd.DataFrame,
-            clusters: pd.DataFrame, ingest: dict) -> dict:
+            clusters: pd.DataFrame, ingest: dict, issues: dict) -> dict:
     """Rank, write the report and close the run in the store; shared by ``nightly`` and ``koe report``."""
     with _timed(run, "rank"):
-        tables = tasks.rank_items(cfg, items, assignments, clusters)
+        tables = tasks.rank_items(cfg, items, assignments, clusters, issues)
     meta = _meta(cfg, run, items, ingest)
     manifest = {"run_id": run["run_id"], "config": cfg.model_dump(), "versions": tasks.package_versions(),
                 "models": {k: v.model_dump() for k, v in cfg.embed.by_language.items()}, "ingest": ingest,
                 "counts": meta["counts"], "timings_s": run["timings"]}
     with _timed(run, "publish"):
         written = tasks.publish_report(cfg, tables, meta, manifest)
-    summary = {"run_id": run["run_id"], "report": written["report.html"], "files": written, **meta["counts"]}
+    summary = {"run_id": run["run_id"], "report": written["report.html"], "files": written, **meta["counts"],
+               "alerts": tables["alerts"][["issue_id", "alert"]].to_dict(orient="records")}
     Store(cfg.store.path).finish_run(run["run_id"], pd.Timestamp.now(tz="UTC"), summary)
     return summary
 
 
-def _start_run(cfg: PipelineConfig) -> dict:
+def _start_run(cfg: PipelineConfig, until: str | None = None) -> dict:
     now = pd.Timestamp.now(tz="UTC")
-    run_id = f"{now:%Y%m%dT%H%M%S}-{stable_hash(cfg.model_dump_json(), length=6)}"
+    run_id = f"{now:%Y%m%dT%H%M%S%f}-{stable_hash(cfg.model_dump_json(), length=6)}"
     Store(cfg.store.path).start_run(run_id, now, cfg.model_dump())
-    run_date = now.tz_convert(cfg.schedule.timezone).strftime("%Y-%m-%d")
+    # a backfill run is dated by the day it replays, so each day keeps its own report
+    run_date = until or now.tz_convert(cfg.schedule.timezone).strftime("%Y-%m-%d")
     return {"run_id": run_id, "run_date": run_date, "timings": {}, "embedded": 0}
 
 
@@ -91,6 +94,20 @@ def _meta(cfg: PipelineConfig, run: dict, items: pd.DataFrame, ingest: dict) -> 
     }
 
 
+@flow(name="backfill", log_prints=True)
+def backfill(config_path: str = "configs/default.yaml", since: str | None = None, until: str | None = None,
+             every_days: int = 7) -> dict:
+    """Replay history: one nightly run per ``every_days`` days from ``since`` to ``until``, so issue
+    identities, trends and alerts exist from the first day. Returns the last run's summary."""
+    cfg = load_config(config_path)
+    tasks.ingest_sources(cfg, "backfill", Path.cwd())
+    dates = tasks.replay_dates(cfg, since, until, every_days)
+    summary: dict = {}
+    for day in dates:
+        summary = nightly(config_path, until=day)
+    return {**summary, "replayed": dates}
+
+
 @flow(name="report", log_prints=True)
 def rerender(config_path: str = "configs/default.yaml") -> dict:
     """Re-render the report of the store's latest completed run (e.g. after changing report.language)."""
@@ -110,7 +127,11 @@ def rerender(config_path: str = "configs/default.yaml") -> dict:
     ingest = {"(from store)": {"rows_read": summary.get("rows_read", 0), "new_items": 0,
                                "already_stored": len(items), "duplicates_in_file": 0,
                                "quarantined": summary.get("quarantined", 0)}}
-    return publish(cfg, run, items, assignments, clusters, ingest)
+    states = store.issue_states()
+    earlier = store.table("runs", "WHERE status = 'completed' AND run_id < ?", [run_id])
+    issues = {"events": store.table("issue_events", "WHERE run_id = ?", [run_id]), "first_run": earlier.empty,
+              "labels": dict(zip(states["issue_id"], states["label"]))}
+    return publish(cfg, run, items, assignments, clusters, ingest, issues)
 
 
 def nightly_deployment(cfg: PipelineConfig, config_path: str):

@@ -13,10 +13,12 @@ import pandas as pd
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
+from nlp.alerts import issue_alerts
 from nlp.analysis import embedding_space, embedding_spaces, scored_items, space_spec
 from nlp.cluster import cluster_embeddings
 from nlp.config import PipelineConfig
 from nlp.embed import embed_texts, get_embedder
+from nlp.issues import track_issues
 from nlp.label import centrality, describe_clusters
 from nlp.rank import followup_items, rank_pain_points
 from nlp.report import build_report, render_html, render_markdown, stage_name, write_report_files
@@ -54,12 +56,30 @@ def ingest_sources(cfg: PipelineConfig, run_id: str, base_dir: Path) -> dict:
 
 @task
 def load_items(cfg: PipelineConfig, since: str | None, until: str | None) -> pd.DataFrame:
-    tz = cfg.ingest.timezone
-    start = pd.Timestamp(since).tz_localize(tz) if since else None
+    """Items created in [since, until] (dates in the ingest timezone, inclusive); without ``since``, the last
+    cluster.window_days days before ``until`` (or before the newest item)."""
+    store, tz = Store(cfg.store.path), cfg.ingest.timezone
     end = (pd.Timestamp(until).tz_localize(tz) + pd.Timedelta(days=1)) if until else None
-    items = Store(cfg.store.path).items(start, end)
-    get_run_logger().info("analysing %d items (%s .. %s)", len(items), since or "start", until or "latest")
+    start = pd.Timestamp(since).tz_localize(tz) if since else None
+    if start is None and cfg.cluster.window_days:
+        newest = end if end is not None else store.items()["created_at"].max()
+        start = None if pd.isna(newest) else newest - pd.Timedelta(days=cfg.cluster.window_days)
+    items = store.items(start, end)
+    get_run_logger().info("analysing %d items (%s .. %s)", len(items), start or "start", end or "latest")
     return items
+
+
+@task
+def replay_dates(cfg: PipelineConfig, since: str | None, until: str | None, every_days: int) -> list[str]:
+    """The end dates of a backfill: every ``every_days`` days from ``since`` (default: a week after the oldest
+    item) to ``until`` (default: the newest item's date), both included."""
+    created = Store(cfg.store.path).items()["created_at"].dt.tz_convert(cfg.ingest.timezone)
+    if created.empty:
+        return []
+    first = pd.Timestamp(since) if since else created.min().tz_localize(None).normalize() + pd.Timedelta(days=6)
+    last = pd.Timestamp(until) if until else created.max().tz_localize(None).normalize()
+    dates = list(pd.date_range(last, first, freq=f"-{every_days}D"))[::-1]
+    return [d.strftime("%Y-%m-%d") for d in dates]
 
 
 @task
@@ -117,6 +137,27 @@ def describe_items(cfg: PipelineConfig, items: pd.DataFrame, assigned: pd.DataFr
 
 
 @task
+def identify_issues(cfg: PipelineConfig, run_id: str, items: pd.DataFrame, assigned: pd.DataFrame,
+                    clusters: pd.DataFrame, vectors: dict[str, np.ndarray]) -> dict:
+    """Give this run's clusters the ids of the issues they continue (or new ids); returns the renamed
+    assignments and clusters, the issue rows to store and the issue events."""
+    store = Store(cfg.store.path)
+    as_of = items["created_at"].max() if len(items) else pd.Timestamp.now(tz="UTC")
+    previous = store.issue_states()
+    mapping, issues, events = track_issues(assigned, clusters, vectors, previous, store.latest_members(), run_id,
+                                           as_of, cfg.issues)
+    labels = dict(zip(issues["issue_id"], issues["label"]))
+    renamed = assigned.assign(cluster_id=assigned["cluster_id"].map(lambda c: mapping.get(c, c)))
+    named = clusters.assign(cluster_id=clusters["cluster_id"].map(mapping))
+    named["label"] = named["cluster_id"].map(labels)
+    counts = events["event"].value_counts().to_dict()
+    get_run_logger().info("issues: %d continued, %s", int((~issues["issue_id"].isin(events["issue_id"])).sum()),
+                          ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "no changes")
+    return {"assigned": renamed, "clusters": named, "issues": issues, "events": events,
+            "labels": labels, "first_run": previous.empty}  # no "new" alerts for the very first issues
+
+
+@task
 def stage_items(cfg: PipelineConfig, items: pd.DataFrame, assigned: pd.DataFrame,
                 vectors: dict[str, np.ndarray]) -> pd.DataFrame:
     """Journey stage per item: similarity to the stage examples in the item's own embedding space."""
@@ -138,24 +179,30 @@ def sentiment_items(cfg: PipelineConfig, items: pd.DataFrame, tokens: list[Token
 
 
 @task(retries=2, retry_delay_seconds=5)
-def save_results(cfg: PipelineConfig, run_id: str, assignments: pd.DataFrame, clusters: pd.DataFrame) -> None:
-    Store(cfg.store.path).save_results(run_id, assignments, clusters)
+def save_results(cfg: PipelineConfig, run_id: str, assignments: pd.DataFrame, clusters: pd.DataFrame,
+                 issues: pd.DataFrame, events: pd.DataFrame) -> None:
+    Store(cfg.store.path).save_results(run_id, assignments, clusters, issues, events)
 
 
 @task
-def rank_items(cfg: PipelineConfig, items: pd.DataFrame, assignments: pd.DataFrame,
-               clusters: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """Pain points per stage, weekly trends per stage and issue, and the follow-up queue."""
+def rank_items(cfg: PipelineConfig, items: pd.DataFrame, assignments: pd.DataFrame, clusters: pd.DataFrame,
+               issues: dict) -> dict[str, pd.DataFrame]:
+    """Pain points per stage, weekly trends per stage and issue, the follow-up queue and the alerts.
+    ``issues`` has this run's issue events, labels of every known issue and whether this is the first run."""
     scored = scored_items(items, assignments)
     tz, neg = cfg.ingest.timezone, cfg.sentiment.negative_below
     grown = growth(scored, ["stage", "cluster_id"], tz, cfg.trends)
     ranked = rank_pain_points(scored, clusters, grown, cfg.rank, neg)
     as_of = scored["created_at"].max() if len(scored) else pd.Timestamp.now(tz="UTC")
+    alerts = issue_alerts(scored, issues["events"], cfg.alerts, as_of, issues["first_run"])
+    main_stage = scored.groupby("cluster_id")["stage"].agg(lambda s: s.mode().iloc[0])
+    alerts["label"] = alerts["issue_id"].map(issues["labels"]).fillna(alerts["issue_id"])
+    alerts["stage"] = alerts["issue_id"].map(main_stage).fillna("unassigned")
     return {
         "scored": scored, "pain_points": ranked,
         "stage_weekly": weekly_trends(scored, "stage", tz, neg),
         "issue_weekly": weekly_trends(scored, "cluster_id", tz, neg),
-        "followup": followup_items(scored, cfg.followup, as_of),
+        "followup": followup_items(scored, cfg.followup, as_of), "alerts": alerts,
     }
 
 
@@ -164,12 +211,12 @@ def publish_report(cfg: PipelineConfig, tables: dict[str, pd.DataFrame], meta: d
     """Write the report files under report.out_dir/<run date>/ and publish Prefect artifacts."""
     scored = tables["scored"]
     report = build_report(cfg, scored, tables["pain_points"], tables["stage_weekly"], tables["issue_weekly"],
-                          tables["followup"], meta)
+                          tables["followup"], meta, tables["alerts"])
     out_dir = Path(cfg.report.out_dir) / meta["run_date"]
     csv_tables = {
         "pain_points": tables["pain_points"].assign(stage_name=lambda f: f["stage"].map(lambda k: stage_name(cfg, k))),
         "stage_weekly": tables["stage_weekly"], "issue_weekly": tables["issue_weekly"],
-        "followup": tables["followup"],
+        "followup": tables["followup"], "alerts": tables["alerts"],
     }
     markdown = render_markdown(report)
     written = write_report_files(out_dir, render_html(report), markdown, csv_tables, manifest, report)
@@ -177,8 +224,24 @@ def publish_report(cfg: PipelineConfig, tables: dict[str, pd.DataFrame], meta: d
     top = tables["pain_points"][tables["pain_points"]["rank"] <= 3]
     create_table_artifact(key="koe-pain-points", table=top[["stage", "rank", "label", "count", "negative_share",
                                                             "growth", "score"]].to_dict(orient="records"))
-    get_run_logger().info("report written: %s", written["report.html"])
+    logger = get_run_logger()
+    for a in tables["alerts"].itertuples():  # WARNING, so a notification automation can hook on them
+        logger.warning("koe alert: %s issue %s (%s), stage %s: %d recent items %s", a.alert, a.issue_id, a.label,
+                       a.stage, a.recent_count, a.detail)
+    if report["changes"]:
+        create_markdown_artifact(markdown=_alerts_markdown(report), key="koe-alerts",
+                                 description="koe: what changed since the last run")
+    logger.info("report written: %s", written["report.html"])
     return written
+
+
+def _alerts_markdown(report: dict) -> str:
+    labels = report["labels"]
+    lines = [f"# {labels['changes']}", "", f"| {labels['alert']} | {labels['issue']} | {labels['stage']} | "
+             f"{labels['count']} |", "|---|---|---|---:|"]
+    lines += [f"| {c['alert_name']} | {c['label']} | {c['stage_name']} | {c['recent_count']} |"
+              for c in report["changes"]]
+    return "\n".join(lines)
 
 
 def package_versions() -> dict[str, str]:

@@ -70,6 +70,7 @@ class ClusterConfig(_Model):
     min_cluster_size: int = 10
     min_samples: int = 5
     min_items: int = 12  # a language with fewer items is not clustered (all outliers)
+    window_days: int | None = 90  # cluster the items of the last N days before the run's end date (None: all)
     seed: int = 42
 
 
@@ -119,6 +120,25 @@ class StagesConfig(_Model):
 class TrendsConfig(_Model):
     recent_weeks: int = 2
     baseline_weeks: int = 6
+
+
+class IssuesConfig(_Model):
+    """Issue identity from run to run: clusters are matched one-to-one to the previous run's issues."""
+
+    centroid_weight: float = 0.5  # similarity = w * centroid cosine + (1 - w) * member overlap
+    match_threshold: float = 0.5  # below this a cluster is a new issue
+    split_merge_share: float = 0.5  # share of members that makes an unmatched cluster a split (or merge)
+    relabel_below: float = 0.34  # keyphrase Jaccard below which a matched issue takes the new label
+
+
+class AlertsConfig(_Model):
+    """Emerging-issue alerts: a binomial test of the recent share against the baseline share."""
+
+    recent_days: int = 7
+    baseline_days: int = 28
+    false_alarm_rate: float = 0.01  # per issue and run
+    min_count: int = 5  # fewer recent items never alert
+    sentiment_drop: float = 0.25  # a mean-sentiment drop at least this large (and significant) alerts
 
 
 class RankWeights(_Model):
@@ -171,6 +191,8 @@ class PipelineConfig(_Model):
     sentiment: SentimentConfig = Field(default_factory=SentimentConfig)
     stages: StagesConfig
     trends: TrendsConfig = Field(default_factory=TrendsConfig)
+    issues: IssuesConfig = Field(default_factory=IssuesConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     rank: RankConfig = Field(default_factory=RankConfig)
     followup: FollowupConfig = Field(default_factory=FollowupConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)

@@ -43,6 +43,14 @@ CREATE TABLE IF NOT EXISTS assignments (
     sentiment DOUBLE,
     PRIMARY KEY (run_id, item_id)
 );
+CREATE TABLE IF NOT EXISTS issues (
+    issue_id VARCHAR PRIMARY KEY, space VARCHAR, label VARCHAR, keyphrases_json VARCHAR, size INTEGER,
+    status VARCHAR, first_seen_run VARCHAR, last_seen_run VARCHAR, first_seen_at TIMESTAMPTZ,
+    last_seen_at TIMESTAMPTZ, label_history_json VARCHAR, centroid BLOB
+);
+CREATE TABLE IF NOT EXISTS issue_events (
+    run_id VARCHAR, issue_id VARCHAR, event VARCHAR, related_issue VARCHAR, detail VARCHAR
+);
 CREATE TABLE IF NOT EXISTS clusters (
     run_id VARCHAR, cluster_id VARCHAR, lang VARCHAR, size INTEGER, label VARCHAR, keyphrases_json VARCHAR,
     verbatims_json VARCHAR, PRIMARY KEY (run_id, cluster_id)
@@ -169,11 +177,45 @@ class Store:
                         [finished_at.to_pydatetime(), status, json.dumps(summary, ensure_ascii=False, default=str),
                          run_id])
 
-    def save_results(self, run_id: str, assignments: pd.DataFrame, clusters: pd.DataFrame) -> None:
-        """Replace this run's assignments and clusters in one transaction."""
+    def issue_states(self) -> pd.DataFrame:
+        """Every known issue with its centroid (np.float32) and keyphrases (list)."""
+        if not self.path.exists():
+            return pd.DataFrame(columns=["issue_id", "space", "label", "keyphrases", "centroid", "status",
+                                         "first_seen_run", "first_seen_at", "label_history"])
+        frame = self.table("issues", "ORDER BY issue_id")
+        frame["centroid"] = [np.frombuffer(b, dtype=np.float32) for b in frame["centroid"]]
+        frame["keyphrases"] = frame.pop("keyphrases_json").map(json.loads)
+        frame["label_history"] = frame.pop("label_history_json").map(json.loads)
+        return frame
+
+    def latest_members(self) -> pd.DataFrame:
+        """item_id, issue_id of the latest completed run (empty before the first)."""
+        run_id = self.latest_run_id()
+        if run_id is None:
+            return pd.DataFrame(columns=["item_id", "issue_id"])
+        frame = self.table("assignments", "WHERE run_id = ? AND cluster_id <> 'outlier'", [run_id])
+        return frame[["item_id", "cluster_id"]].rename(columns={"cluster_id": "issue_id"})
+
+    def save_results(self, run_id: str, assignments: pd.DataFrame, clusters: pd.DataFrame,
+                     issues: pd.DataFrame | None = None, events: pd.DataFrame | None = None) -> None:
+        """Replace this run's assignments and clusters, upsert issue states and add this run's issue events,
+        in one transaction."""
         with self.transaction() as con:
             con.execute("DELETE FROM assignments WHERE run_id = ?", [run_id])
             con.execute("DELETE FROM clusters WHERE run_id = ?", [run_id])
+            con.execute("DELETE FROM issue_events WHERE run_id = ?", [run_id])
+            if issues is not None and len(issues):
+                i = issues.copy()
+                i["keyphrases_json"] = [json.dumps(k, ensure_ascii=False) for k in i.pop("keyphrases")]
+                i["label_history_json"] = [json.dumps(h, ensure_ascii=False) for h in i.pop("label_history")]
+                i["centroid"] = [np.asarray(c, dtype=np.float32).tobytes() for c in i["centroid"]]
+                con.register("i", i)
+                con.execute("INSERT OR REPLACE INTO issues BY NAME SELECT * FROM i")
+            if events is not None and len(events):
+                e = events[["issue_id", "event", "related_issue", "detail"]].copy()
+                e.insert(0, "run_id", run_id)
+                con.register("e", e)
+                con.execute("INSERT INTO issue_events SELECT * FROM e")
             a = assignments[["item_id", "cluster_id", "centrality", "stage", "stage_score", "sentiment"]].copy()
             a.insert(0, "run_id", run_id)
             c = clusters[["cluster_id", "lang", "size", "label"]].copy()

@@ -19,7 +19,7 @@ def stage_name(cfg: PipelineConfig, key: str) -> str:
 
 
 def build_report(cfg: PipelineConfig, scored: pd.DataFrame, ranked: pd.DataFrame, stage_weekly: pd.DataFrame,
-                 issue_weekly: pd.DataFrame, followup: pd.DataFrame, meta: dict) -> dict:
+                 issue_weekly: pd.DataFrame, followup: pd.DataFrame, meta: dict, alerts: pd.DataFrame) -> dict:
     """Everything the HTML and Markdown templates show, in report order (stages in config order)."""
     weeks = sorted(stage_weekly["week"].unique()) if not stage_weekly.empty else []
     stages = []
@@ -43,7 +43,15 @@ def build_report(cfg: PipelineConfig, scored: pd.DataFrame, ranked: pd.DataFrame
         "overall_weekly": _overall(stage_weekly, weeks),
         "followup": [_followup_row(cfg, r) for r in followup.head(20).itertuples()],
         "followup_total": int(len(followup)),
+        "changes": [_change(cfg, a) for a in alerts.itertuples()],
     }
+
+
+def _change(cfg: PipelineConfig, a) -> dict:
+    labels = LABELS[cfg.report.language]
+    return {"alert": a.alert, "alert_name": labels[f"alert_{a.alert}"], "issue_id": a.issue_id, "label": a.label,
+            "stage_name": stage_name(cfg, a.stage), "recent_count": int(a.recent_count),
+            "baseline_count": int(a.baseline_count), "detail": a.detail}
 
 
 def _pain_point(row, issue_weekly: pd.DataFrame, weeks: list) -> dict:

@@ -16,6 +16,9 @@ LABELS = {
         "weekly_volume": "週次件数", "lang": "言語", "outlier_note": "件はどのクラスタにも属さず、外れ値として扱いました。",
         "followup_note": "件が回答・対応を必要としています（上位を表示、全件は followup.csv）。",
         "how_to_read": "スコア = 件数・ネガティブ率・増加率・深刻度の加重平均（重みは設定ファイル）。",
+        "changes": "前回からの変化", "alert": "変化", "no_changes": "前回から目立った変化はありません。",
+        "alert_new": "新規", "alert_growing": "増加", "alert_shrinking": "減少", "alert_resolved": "解消",
+        "alert_merged": "統合", "alert_sentiment_drop": "感情悪化", "recent": "直近", "baseline": "基準期間",
     },
     "en": {
         "period": "Period", "data": "Data", "unit": "items", "stage": "Stage", "pain_points": "Pain points",
@@ -33,5 +36,8 @@ LABELS = {
         "weekly_volume": "Weekly volume", "lang": "Language", "outlier_note": "items fit no cluster and are shown as outliers.",
         "followup_note": "items need an answer (top shown; all in followup.csv).",
         "how_to_read": "Score = weighted mean of volume, negativity, growth and severity (weights in config).",
+        "changes": "What changed since the last run", "alert": "Change", "no_changes": "No notable change since the last run.",
+        "alert_new": "new", "alert_growing": "growing", "alert_shrinking": "shrinking", "alert_resolved": "resolved",
+        "alert_merged": "merged", "alert_sentiment_drop": "sentiment drop", "recent": "recent", "baseline": "baseline",
     },
 }

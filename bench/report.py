@@ -1,0 +1,80 @@
+"""Markdown tables from bench/results/*.json, for the README: `python -m bench.report` writes
+bench/results/summary.md and prints it."""
+
+from __future__ import annotations
+
+import json
+
+from bench.common import RESULTS
+
+
+def _load(name: str) -> dict:
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def quality_tables(q: dict) -> list[str]:
+    out = ["### Cluster discovery (same MiniLM embeddings)", "",
+           "| data set | system | NMI | ARI | NMI (outliers as a class) | clusters | outliers |",
+           "|---|---|---:|---:|---:|---:|---:|"]
+    for key, name in (("banking77_test", "banking77 test (3,080, 77 intents)"),
+                      ("banking77_train", "banking77 train (10,003)")):
+        for system in ("koe", "bertopic"):
+            r = q.get(key, {}).get(system)
+            if r:
+                out.append(f"| {name} | {system} | {r['nmi']:.3f} | {r['ari']:.3f} | {r['nmi_outliers_as_class']:.3f}"
+                           f" | {r['n_clusters']} | {100 * r['outlier_share']:.1f}% |")
+    themes = q.get("themes", {}).get("koe", {})
+    for lang in ("ja", "en"):
+        r = themes.get(lang)
+        if r:
+            out.append(f"| koe themes {lang} (12 × 20, bench/data) | koe | {r['nmi']:.3f} | {r['ari']:.3f} | "
+                       f"{r['nmi_outliers_as_class']:.3f} | {r['n_clusters']} | {100 * r['outlier_share']:.1f}% |")
+    r = q.get("chabsa", {}).get("koe")
+    if r:
+        out.append(f"| chABSA ja (aspect categories, {r['n']} sentences) | koe | {r['nmi']:.3f} | {r['ari']:.3f} | "
+                   f"{r['nmi_outliers_as_class']:.3f} | {r['n_clusters']} | {100 * r['outlier_share']:.1f}% |")
+    out += ["", "### Sentiment (3 classes)", "", "| data set | macro-F1 | accuracy | n |", "|---|---:|---:|---:|"]
+    r = q.get("jrte_dev", {}).get("koe")
+    if r:
+        out.append(f"| jrte dev (Japanese hotel reviews) | {r['macro_f1']:.3f} | {r['accuracy']:.3f} | {r['n']} |")
+    a = q.get("airline", {}).get("koe")
+    if a:
+        s = a["sentiment"]
+        out.append(f"| airline tweets (English) | {s['macro_f1']:.3f} | {s['accuracy']:.3f} | {s['n']} |")
+        out += ["", "### Pain-point discovery on airline tweets (United + American)", "",
+                f"- stage accuracy against negative reasons mapped to stages: **{a['stage_accuracy']:.3f}** "
+                f"(n = {a['n_negative_with_reason']})",
+                f"- reasons (≥ 3% share) that are the majority of a top-3 issue in their stage: "
+                f"**{a['reasons_found_top3']} / {a['reasons_total']}**", "",
+                "| reason | share | stage | found in top 3 | top-3 labels |", "|---|---:|---|---|---|"]
+        for reason, v in a["reasons"].items():
+            out.append(f"| {reason} | {100 * v['share']:.1f}% | {v['stage']} | {'yes' if v['found_in_top3'] else 'no'}"
+                       f" | {'; '.join(v['top3_labels'])} |")
+    return out
+
+
+def speed_table(s: dict) -> list[str]:
+    rows = sorted(s.get("rows", []), key=lambda r: r["n"])
+    if not rows:
+        return []
+    out = ["### Speed and memory (2 cores, same machine, same run)", "",
+           "| N | koe total s | raw embed s | koe / raw embed | BERTopic s | BERTopic / koe | koe peak RSS MB | "
+           "BERTopic peak RSS MB | delta run s (+5%) | delta / full |", "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        koe, raw, delta = r["koe_total_s"], r["raw_embed_s"], r.get("delta_total_s") or 0.0
+        bt, bt_rss = r.get("bertopic_total_s"), r.get("bertopic_peak_rss_mb")
+        bt_cells = f"{bt:.0f} | {bt / koe:.2f}" if bt else "— | —"
+        out.append(f"| {r['n']:,} | {koe:.0f} | {raw:.0f} | {koe / raw:.2f} | {bt_cells} | "
+                   f"{r.get('koe_peak_rss_mb') or 0:.0f} | {bt_rss or '—'} | {delta:.0f} | {delta / koe:.2f} |")
+    return out
+
+
+def main() -> str:
+    text = "\n".join(quality_tables(_load("quality")) + [""] + speed_table(_load("speed"))) + "\n"
+    (RESULTS / "summary.md").write_text(text, encoding="utf-8")
+    return text
+
+
+if __name__ == "__main__":
+    print(main())

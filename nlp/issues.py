@@ -1,0 +1,200 @@
+"""Issue identity across runs: this run's clusters are matched one-to-one to the previous run's issues by
+centroid similarity and member overlap (Hungarian assignment with a threshold). Matched clusters keep the
+issue id (and label, unless their keyphrases changed a lot); unmatched ones become new issues, recorded as
+splits when most of their members came from one previous issue; previous issues absorbed by another are
+recorded as merges."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import linear_sum_assignment
+
+from nlp.cluster import OUTLIER
+from nlp.config import IssuesConfig
+
+
+def cluster_centroids(assigned: pd.DataFrame, vectors: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """cluster_id -> unit centroid; ``assigned`` rows of each space align with vectors[space] rows."""
+    out = {}
+    for space, vecs in vectors.items():
+        sub = assigned[assigned["lang"] == space].reset_index(drop=True)
+        for cid, group in sub.groupby("cluster_id", sort=True):
+            if cid == OUTLIER:
+                continue
+            centroid = vecs[group.index.to_numpy()].mean(axis=0)
+            out[cid] = (centroid / max(float(np.linalg.norm(centroid)), 1e-12)).astype(np.float32)
+    return out
+
+
+def match_issues(current: pd.DataFrame, previous: pd.DataFrame, cfg: IssuesConfig) -> pd.DataFrame:
+    """One row per current cluster: cluster_id, issue_id (None = new), similarity, overlap, event
+    (matched | new | split) and related_issue (for splits).
+
+    ``current``: cluster_id, space, centroid, members (set of item ids).
+    ``previous``: issue_id, space, centroid, members (set of item ids still in this run's window)."""
+    rows = []
+    for space in sorted(set(current["space"])):
+        cur = current[current["space"] == space].reset_index(drop=True)
+        prev = previous[previous["space"] == space].reset_index(drop=True)
+        sim, overlap = _similarity(cur, prev, cfg.centroid_weight)
+        matched = {}
+        if len(cur) and len(prev):
+            for i, j in zip(*linear_sum_assignment(-sim)):
+                if sim[i, j] >= cfg.match_threshold:
+                    matched[i] = j
+        for i, c in cur.iterrows():
+            if i in matched:
+                j = matched[i]
+                rows.append(_row(c, prev.at[j, "issue_id"], sim[i, j], overlap[i, j], "matched", None))
+                continue
+            source = _main_source(c["members"], prev, cfg.split_merge_share)
+            rows.append(_row(c, None, 0.0, 0.0, "split" if source else "new", source))
+    return pd.DataFrame(rows, columns=["cluster_id", "issue_id", "similarity", "overlap", "event", "related_issue"])
+
+
+def merged_issues(matches: pd.DataFrame, current: pd.DataFrame, previous: pd.DataFrame,
+                  cfg: IssuesConfig) -> pd.DataFrame:
+    """Previous issues left unmatched whose members mostly went into one matched cluster: issue_id, into."""
+    taken = set(matches["issue_id"].dropna())
+    owner = dict(zip(matches["cluster_id"], matches["issue_id"]))
+    rows = []
+    for p in previous[~previous["issue_id"].isin(taken)].itertuples():
+        if not p.members:
+            continue
+        for c in current.itertuples():
+            share = len(p.members & c.members) / len(p.members)
+            if share >= cfg.split_merge_share and owner.get(c.cluster_id):
+                rows.append({"issue_id": p.issue_id, "into": owner[c.cluster_id]})
+                break
+    return pd.DataFrame(rows, columns=["issue_id", "into"])
+
+
+def new_issue_ids(matches: pd.DataFrame, current: pd.DataFrame, existing_ids: list[str]) -> pd.DataFrame:
+    """``matches`` with every unmatched cluster given the next free id of its space (``<space>-<nnnn>``),
+    in order of cluster size then cluster id, so the same input gives the same ids."""
+    out = matches.copy()
+    space_of = dict(zip(current["cluster_id"], current["space"]))
+    size_of = {c: len(m) for c, m in zip(current["cluster_id"], current["members"])}
+    next_number: dict[str, int] = {}
+    for issue_id in existing_ids:
+        space, _, number = issue_id.rpartition("-")
+        next_number[space] = max(next_number.get(space, 1), int(number) + 1)
+    todo = out[out["issue_id"].isna()]
+    for idx in sorted(todo.index, key=lambda k: (-size_of[out.at[k, "cluster_id"]], out.at[k, "cluster_id"])):
+        space = space_of[out.at[idx, "cluster_id"]]
+        number = next_number.get(space, 1)
+        out.at[idx, "issue_id"] = f"{space}-{number:04d}"
+        next_number[space] = number + 1
+    return out
+
+
+def label_changes(matches: pd.DataFrame, clusters: pd.DataFrame, previous_labels: pd.DataFrame,
+                  cfg: IssuesConfig) -> pd.DataFrame:
+    """issue_id, label, keyphrases, relabelled: a matched issue keeps its previous label unless the
+    keyphrase Jaccard with its previous keyphrases is below cfg.relabel_below."""
+    prev = previous_labels.set_index("issue_id") if len(previous_labels) else None
+    rows = []
+    for m in matches.merge(clusters[["cluster_id", "label", "keyphrases"]], on="cluster_id").itertuples():
+        label, relabelled = m.label, False
+        if m.event == "matched" and prev is not None and m.issue_id in prev.index:
+            old = prev.loc[m.issue_id]
+            a, b = set(old["keyphrases"]), set(m.keyphrases)
+            jaccard = len(a & b) / len(a | b) if a | b else 1.0
+            relabelled = jaccard < cfg.relabel_below
+            label = m.label if relabelled else old["label"]
+        rows.append({"issue_id": m.issue_id, "label": label, "keyphrases": list(m.keyphrases),
+                     "relabelled": relabelled})
+    return pd.DataFrame(rows, columns=["issue_id", "label", "keyphrases", "relabelled"])
+
+
+def _similarity(cur: pd.DataFrame, prev: pd.DataFrame, weight: float) -> tuple[np.ndarray, np.ndarray]:
+    sim = np.zeros((len(cur), len(prev)))
+    overlap = np.zeros_like(sim)
+    for i, c in cur.iterrows():
+        for j, p in prev.iterrows():
+            shared = len(c["members"] & p["members"])
+            base = min(len(c["members"]), len(p["members"])) or 1
+            overlap[i, j] = shared / base
+            sim[i, j] = weight * float(np.dot(c["centroid"], p["centroid"])) + (1 - weight) * overlap[i, j]
+    return sim, overlap
+
+
+def _main_source(members: set, prev: pd.DataFrame, share: float) -> str | None:
+    if not members or prev.empty:
+        return None
+    counts = [(len(members & p), issue) for p, issue in zip(prev["members"], prev["issue_id"])]
+    best, issue = max(counts)
+    return issue if best / len(members) >= share else None
+
+
+def _row(c, issue_id, similarity, overlap, event, related) -> dict:
+    return {"cluster_id": c["cluster_id"], "issue_id": issue_id, "similarity": round(float(similarity), 4),
+            "overlap": round(float(overlap), 4), "event": event, "related_issue": related}
+
+
+def track_issues(assigned: pd.DataFrame, clusters: pd.DataFrame, vectors: dict[str, np.ndarray],
+                 previous: pd.DataFrame, previous_members: pd.DataFrame, run_id: str, as_of: pd.Timestamp,
+                 cfg: IssuesConfig) -> tuple[dict[str, str], pd.DataFrame, pd.DataFrame]:
+    """Match this run's clusters to the known issues.
+
+    Returns (cluster_id -> issue_id, issue rows to upsert, events). ``previous`` is the store's issue states,
+    ``previous_members`` the latest run's item_id -> issue_id (only members still in ``assigned`` count)."""
+    centroids = cluster_centroids(assigned, vectors)
+    ids = assigned[assigned["cluster_id"] != OUTLIER].groupby("cluster_id")["item_id"].apply(set)
+    current = pd.DataFrame({"cluster_id": pd.Series(list(centroids), dtype=object),
+                            "centroid": pd.Series(list(centroids.values()), dtype=object)})
+    current["space"] = current["cluster_id"].map(dict(zip(assigned["cluster_id"], assigned["lang"])))
+    current["members"] = current["cluster_id"].map(ids)
+    in_window = previous_members[previous_members["item_id"].isin(set(assigned["item_id"]))]
+    members = in_window.groupby("issue_id")["item_id"].apply(set)
+    live = previous[previous["status"] != "merged"].copy()
+    live["members"] = [members.get(i, set()) for i in live["issue_id"]]
+    matches = new_issue_ids(match_issues(current, live, cfg), current, previous["issue_id"].tolist())
+    merged = merged_issues(matches, current, live, cfg)
+    labels = label_changes(matches, clusters, live[["issue_id", "label", "keyphrases"]], cfg)
+    mapping = dict(zip(matches["cluster_id"], matches["issue_id"]))
+    issues = _issue_rows(matches, current, labels, previous, merged, run_id, as_of)
+    return mapping, issues, _events(matches, labels, merged, previous)
+
+
+def _issue_rows(matches, current, labels, previous, merged, run_id, as_of) -> pd.DataFrame:
+    prev = previous.set_index("issue_id")
+    info = matches.merge(current[["cluster_id", "space", "centroid", "members"]], on="cluster_id")
+    info = info.merge(labels, on="issue_id")
+    rows = []
+    for r in info.itertuples():
+        known = r.issue_id in prev.index
+        history = list(prev.at[r.issue_id, "label_history"]) if known else []
+        if not history or history[-1]["label"] != r.label:
+            history.append({"run_id": run_id, "label": r.label})
+        rows.append({"issue_id": r.issue_id, "space": r.space, "label": r.label, "keyphrases": r.keyphrases,
+                     "size": len(r.members), "status": "active",
+                     "first_seen_run": prev.at[r.issue_id, "first_seen_run"] if known else run_id,
+                     "last_seen_run": run_id,
+                     "first_seen_at": prev.at[r.issue_id, "first_seen_at"] if known else as_of,
+                     "last_seen_at": as_of, "label_history": history, "centroid": r.centroid})
+    for m in merged.itertuples():
+        row = prev.loc[m.issue_id].to_dict()
+        rows.append({**row, "issue_id": m.issue_id, "status": "merged"})
+    gone = set(previous.loc[previous["status"] == "active", "issue_id"]) - set(info["issue_id"]) - set(merged["issue_id"])
+    for issue_id in sorted(gone):
+        rows.append({**prev.loc[issue_id].to_dict(), "issue_id": issue_id, "status": "dormant"})
+    columns = ["issue_id", "space", "label", "keyphrases", "size", "status", "first_seen_run", "last_seen_run",
+               "first_seen_at", "last_seen_at", "label_history", "centroid"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _events(matches, labels, merged, previous) -> pd.DataFrame:
+    rows = [{"issue_id": m.issue_id, "event": m.event, "related_issue": m.related_issue, "detail": ""}
+            for m in matches.itertuples() if m.event != "matched"]
+    old = dict(zip(previous["issue_id"], previous["label"]))
+    rows += [{"issue_id": r.issue_id, "event": "relabelled", "related_issue": None,
+              "detail": f"{old.get(r.issue_id, '')} -> {r.label}"} for r in labels.itertuples() if r.relabelled]
+    rows += [{"issue_id": m.issue_id, "event": "merged", "related_issue": m.into, "detail": ""}
+             for m in merged.itertuples()]
+    seen = set(matches["issue_id"]) | set(merged["issue_id"])
+    live = previous[previous["status"] == "active"]
+    rows += [{"issue_id": i, "event": "dormant", "related_issue": None, "detail": ""}
+             for i in live["issue_id"] if i not in seen]
+    return pd.DataFrame(rows, columns=["issue_id", "event", "related_issue", "detail"])
