@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 demo: venv
-	$(BIN)/koe run --config $(CONFIG)
+	$(BIN)/koe run --config $(CONFIG) --replay weekly
 
 test: venv
 	$(BIN)/python -m pytest

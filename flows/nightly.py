@@ -30,7 +30,8 @@ def nightly(config_path: str = "configs/default.yaml", since: str | None = None,
     with _timed(run, "embed"):
         vectors, run["embedded"] = tasks.embed_items(cfg, items, tokens)
     with _timed(run, "cluster"):
-        assigned = tasks.cluster_items(cfg, items, vectors)
+        run["plan"] = tasks.plan_clustering(cfg, items)
+        assigned = tasks.cluster_items(cfg, items, vectors, run["plan"])
         clusters = tasks.describe_items(cfg, items, assigned, tokens)
         issues = tasks.identify_issues(cfg, run["run_id"], items, assigned, clusters, vectors)
     with _timed(run, "sentiment_and_stages"):
@@ -53,7 +54,7 @@ def publish(cfg: PipelineConfig, run: dict, items: pd.DataFrame, assignments: pd
     with _timed(run, "publish"):
         written = tasks.publish_report(cfg, tables, meta, manifest)
     summary = {"run_id": run["run_id"], "report": written["report.html"], "files": written, **meta["counts"],
-               "alerts": tables["alerts"][["issue_id", "alert"]].to_dict(orient="records")}
+               "alerts": tables["alerts"][["issue_id", "alert"]].to_dict(orient="records"), **run.get("plan", {})}
     Store(cfg.store.path).finish_run(run["run_id"], pd.Timestamp.now(tz="UTC"), summary)
     return summary
 
@@ -62,9 +63,13 @@ def _start_run(cfg: PipelineConfig, until: str | None = None) -> dict:
     now = pd.Timestamp.now(tz="UTC")
     run_id = f"{now:%Y%m%dT%H%M%S%f}-{stable_hash(cfg.model_dump_json(), length=6)}"
     Store(cfg.store.path).start_run(run_id, now, cfg.model_dump())
+    return _run(cfg, run_id, until)
+
+
+def _run(cfg: PipelineConfig, run_id: str, until: str | None = None, plan: dict | None = None) -> dict:
     # a backfill run is dated by the day it replays, so each day keeps its own report
-    run_date = until or now.tz_convert(cfg.schedule.timezone).strftime("%Y-%m-%d")
-    return {"run_id": run_id, "run_date": run_date, "timings": {}, "embedded": 0}
+    run_date = until or pd.Timestamp.now(tz=cfg.schedule.timezone).strftime("%Y-%m-%d")
+    return {"run_id": run_id, "run_date": run_date, "timings": {}, "embedded": 0, "plan": plan or {}}
 
 
 @contextmanager
@@ -123,7 +128,8 @@ def rerender(config_path: str = "configs/default.yaml") -> dict:
     items = store.items()
     items = items[items["item_id"].isin(assignments["item_id"])].reset_index(drop=True)
     summary = json.loads(store.table("runs", "WHERE run_id = ?", [run_id])["summary_json"].iloc[0] or "{}")
-    run = {**_start_run(cfg), "run_id": run_id, "embedded": 0}
+    plan = {k: summary[k] for k in ("clustering", "as_of", "fit_key") if k in summary}
+    run = _run(cfg, run_id, plan=plan)
     ingest = {"(from store)": {"rows_read": summary.get("rows_read", 0), "new_items": 0,
                                "already_stored": len(items), "duplicates_in_file": 0,
                                "quarantined": summary.get("quarantined", 0)}}

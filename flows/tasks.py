@@ -18,7 +18,8 @@ from nlp.analysis import embedding_space, embedding_spaces, scored_items, space_
 from nlp.cluster import cluster_embeddings
 from nlp.config import PipelineConfig
 from nlp.embed import embed_texts, get_embedder
-from nlp.issues import track_issues
+from nlp.issues import assign_to_issues, track_issues
+from nlp.schema import stable_hash
 from nlp.label import centrality, describe_clusters
 from nlp.rank import followup_items, rank_pain_points
 from nlp.report import build_report, render_html, render_markdown, stage_name, write_report_files
@@ -116,16 +117,40 @@ def embed_items(cfg: PipelineConfig, items: pd.DataFrame, tokens: list[Tokens]) 
 
 
 @task
-def cluster_items(cfg: PipelineConfig, items: pd.DataFrame, vectors: dict[str, np.ndarray]) -> pd.DataFrame:
+def plan_clustering(cfg: PipelineConfig, items: pd.DataFrame) -> dict:
+    """'full' (UMAP + HDBSCAN from scratch) or 'delta' (new items into known issues): delta while the last full
+    fit used the same clustering and embedding config and is at most cluster.refit_every_days old."""
+    store = Store(cfg.store.path)
+    as_of = items["created_at"].max() if len(items) else pd.Timestamp.now(tz="UTC")
+    fit_key = stable_hash(cfg.cluster.model_dump_json(), cfg.embed.model_dump_json())
+    last = store.last_full_fit()
+    age = (as_of - pd.Timestamp(last["as_of"])) if last else None
+    delta = bool(last and last.get("fit_key") == fit_key and pd.Timedelta(0) <= age
+                 <= pd.Timedelta(days=cfg.cluster.refit_every_days) and not store.issue_states().empty)
+    plan = {"clustering": "delta" if delta else "full", "as_of": str(as_of), "fit_key": fit_key}
+    get_run_logger().info("clustering: %s%s", plan["clustering"],
+                          f" (last full fit {age.days} days ago)" if age is not None else "")
+    return plan
+
+
+@task
+def cluster_items(cfg: PipelineConfig, items: pd.DataFrame, vectors: dict[str, np.ndarray],
+                  plan: dict) -> pd.DataFrame:
+    """item_id, lang (embedding space), cluster_id, centrality: a full fit, or new items into known issues."""
     space = embedding_space(items["lang"], cfg.embed)
-    mode = cfg.cluster.center
-    centered = frozenset(lang for lang in vectors if mode == "always" or (
-        mode == "auto" and get_embedder(space_spec(lang, cfg.embed)).common_direction))
-    assigned = cluster_embeddings(items["item_id"], space, vectors, cfg.cluster, centered)
-    assigned = items[["item_id"]].merge(assigned, on="item_id", how="left")
+    if plan["clustering"] == "delta":
+        store = Store(cfg.store.path)
+        base = pd.DataFrame({"item_id": items["item_id"].to_numpy(), "lang": space.to_numpy()})
+        assigned = assign_to_issues(base, vectors, store.latest_members(), store.issue_states())
+    else:
+        mode = cfg.cluster.center
+        centered = frozenset(lang for lang in vectors if mode == "always" or (
+            mode == "auto" and get_embedder(space_spec(lang, cfg.embed)).common_direction))
+        assigned = cluster_embeddings(items["item_id"], space, vectors, cfg.cluster, centered)
+        assigned = items[["item_id"]].merge(assigned, on="item_id", how="left")
     assigned["centrality"] = centrality(assigned, vectors)
     n_clusters = assigned.loc[assigned["cluster_id"] != "outlier", "cluster_id"].nunique()
-    get_run_logger().info("cluster: %d issues, %.0f%% outliers", n_clusters,
+    get_run_logger().info("cluster (%s): %d issues, %.0f%% outliers", plan["clustering"], n_clusters,
                           100 * (assigned["cluster_id"] == "outlier").mean() if len(assigned) else 0)
     return assigned
 

@@ -71,6 +71,9 @@ class ClusterConfig(_Model):
     min_samples: int = 5
     min_items: int = 12  # a language with fewer items is not clustered (all outliers)
     window_days: int | None = 90  # cluster the items of the last N days before the run's end date (None: all)
+    # between full refits, a nightly run puts only its new items into the known issues (nearest centroid
+    # within the issue's radius); a full UMAP + HDBSCAN fit happens when the last one is this many days old
+    refit_every_days: int = 7
     seed: int = 42
 
 

@@ -146,6 +146,9 @@ def track_issues(assigned: pd.DataFrame, clusters: pd.DataFrame, vectors: dict[s
                             "centroid": pd.Series(list(centroids.values()), dtype=object)})
     current["space"] = current["cluster_id"].map(dict(zip(assigned["cluster_id"], assigned["lang"])))
     current["members"] = current["cluster_id"].map(ids)
+    # an issue's radius: the similarity to its centroid that 90% of its members reach (for nightly deltas)
+    radius = assigned[assigned["cluster_id"] != OUTLIER].groupby("cluster_id")["centrality"].quantile(0.1)
+    current["radius"] = current["cluster_id"].map(radius).astype(float)
     in_window = previous_members[previous_members["item_id"].isin(set(assigned["item_id"]))]
     members = in_window.groupby("issue_id")["item_id"].apply(set)
     live = previous[previous["status"] != "merged"].copy()
@@ -158,9 +161,35 @@ def track_issues(assigned: pd.DataFrame, clusters: pd.DataFrame, vectors: dict[s
     return mapping, issues, _events(matches, labels, merged, previous)
 
 
+def assign_to_issues(assigned: pd.DataFrame, vectors: dict[str, np.ndarray], known: pd.DataFrame,
+                     states: pd.DataFrame) -> pd.DataFrame:
+    """Between full refits: items already in an issue keep it; each new item joins the active issue of its
+    space with the most similar centroid if the similarity reaches that issue's radius, else it is an outlier.
+
+    ``assigned``: item_id, lang (space), rows of each space aligned with vectors[space];
+    ``known``: item_id, issue_id of the previous run; ``states``: issue_id, space, centroid, radius, status.
+    Returns ``assigned`` with cluster_id (issue ids)."""
+    out = assigned.copy()
+    previous = dict(zip(known["item_id"], known["issue_id"]))
+    out["cluster_id"] = out["item_id"].map(previous).fillna(OUTLIER)
+    active = states[states["status"] == "active"]
+    for space, vecs in vectors.items():
+        rows = np.flatnonzero((out["lang"] == space).to_numpy())
+        issues = active[active["space"] == space]
+        new = [k for k, r in enumerate(rows) if out.at[r, "item_id"] not in previous]
+        if not new or issues.empty:
+            continue
+        sims = vecs[new] @ np.vstack(issues["centroid"].to_list()).T
+        best = sims.argmax(axis=1)
+        ok = sims[np.arange(len(new)), best] >= issues["radius"].to_numpy()[best]
+        labels = np.where(ok, issues["issue_id"].to_numpy()[best], OUTLIER)
+        out.loc[out.index[rows[new]], "cluster_id"] = labels
+    return out
+
+
 def _issue_rows(matches, current, labels, previous, merged, run_id, as_of) -> pd.DataFrame:
     prev = previous.set_index("issue_id")
-    info = matches.merge(current[["cluster_id", "space", "centroid", "members"]], on="cluster_id")
+    info = matches.merge(current[["cluster_id", "space", "centroid", "members", "radius"]], on="cluster_id")
     info = info.merge(labels, on="issue_id")
     rows = []
     for r in info.itertuples():
@@ -173,7 +202,8 @@ def _issue_rows(matches, current, labels, previous, merged, run_id, as_of) -> pd
                      "first_seen_run": prev.at[r.issue_id, "first_seen_run"] if known else run_id,
                      "last_seen_run": run_id,
                      "first_seen_at": prev.at[r.issue_id, "first_seen_at"] if known else as_of,
-                     "last_seen_at": as_of, "label_history": history, "centroid": r.centroid})
+                     "last_seen_at": as_of, "label_history": history, "centroid": r.centroid,
+                     "radius": r.radius})
     for m in merged.itertuples():
         row = prev.loc[m.issue_id].to_dict()
         rows.append({**row, "issue_id": m.issue_id, "status": "merged"})
@@ -181,7 +211,7 @@ def _issue_rows(matches, current, labels, previous, merged, run_id, as_of) -> pd
     for issue_id in sorted(gone):
         rows.append({**prev.loc[issue_id].to_dict(), "issue_id": issue_id, "status": "dormant"})
     columns = ["issue_id", "space", "label", "keyphrases", "size", "status", "first_seen_run", "last_seen_run",
-               "first_seen_at", "last_seen_at", "label_history", "centroid"]
+               "first_seen_at", "last_seen_at", "label_history", "centroid", "radius"]
     return pd.DataFrame(rows, columns=columns)
 
 

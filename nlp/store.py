@@ -46,7 +46,7 @@ CREATE TABLE IF NOT EXISTS assignments (
 CREATE TABLE IF NOT EXISTS issues (
     issue_id VARCHAR PRIMARY KEY, space VARCHAR, label VARCHAR, keyphrases_json VARCHAR, size INTEGER,
     status VARCHAR, first_seen_run VARCHAR, last_seen_run VARCHAR, first_seen_at TIMESTAMPTZ,
-    last_seen_at TIMESTAMPTZ, label_history_json VARCHAR, centroid BLOB
+    last_seen_at TIMESTAMPTZ, label_history_json VARCHAR, centroid BLOB, radius DOUBLE
 );
 CREATE TABLE IF NOT EXISTS issue_events (
     run_id VARCHAR, issue_id VARCHAR, event VARCHAR, related_issue VARCHAR, detail VARCHAR
@@ -180,7 +180,7 @@ class Store:
     def issue_states(self) -> pd.DataFrame:
         """Every known issue with its centroid (np.float32) and keyphrases (list)."""
         if not self.path.exists():
-            return pd.DataFrame(columns=["issue_id", "space", "label", "keyphrases", "centroid", "status",
+            return pd.DataFrame(columns=["issue_id", "space", "label", "keyphrases", "centroid", "radius", "status",
                                          "first_seen_run", "first_seen_at", "label_history"])
         frame = self.table("issues", "ORDER BY issue_id")
         frame["centroid"] = [np.frombuffer(b, dtype=np.float32) for b in frame["centroid"]]
@@ -226,6 +226,19 @@ class Store:
             con.register("c", c)
             con.execute("INSERT INTO assignments SELECT * FROM a")
             con.execute("INSERT INTO clusters SELECT * FROM c")
+
+    def last_full_fit(self) -> dict | None:
+        """The summary of the latest completed run that fitted the clustering from scratch."""
+        if not self.path.exists():
+            return None
+        with self.connect(read_only=True) as con:
+            rows = con.execute("SELECT summary_json FROM runs WHERE status = 'completed' "
+                               "ORDER BY finished_at DESC").fetchall()
+        for (summary,) in rows:
+            data = json.loads(summary or "{}")
+            if data.get("clustering") == "full":
+                return data
+        return None
 
     def latest_run_id(self) -> str | None:
         if not self.path.exists():

@@ -44,3 +44,16 @@ def test_the_nightly_deployment_builds_offline_from_the_config():
     assert schedule.cron == "0 2 * * *" and schedule.timezone == "Asia/Tokyo"
     assert deployment.concurrency_limit == 1
     assert deployment.parameters == {"config_path": "configs/default.yaml"}
+
+
+def test_prefect_yaml_matches_the_default_schedule():
+    import yaml
+
+    from nlp.config import load_config
+    from tests.conftest import REPO
+
+    cfg = load_config(REPO / "configs" / "default.yaml")
+    deployment = yaml.safe_load((REPO / "prefect.yaml").read_text(encoding="utf-8"))["deployments"][0]
+    assert deployment["entrypoint"] == "flows/nightly.py:nightly"
+    assert deployment["schedules"][0] == {"cron": cfg.schedule.cron, "timezone": cfg.schedule.timezone}
+    assert deployment["concurrency_limit"] == 1

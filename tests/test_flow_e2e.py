@@ -49,6 +49,16 @@ def test_rerun_adds_nothing_and_embeds_nothing(runs):
     assert len(store.table("quarantine")) == first["quarantined"]
 
 
+def test_second_run_is_a_delta_that_keeps_every_issue_id(runs):
+    assert runs["first"]["clustering"] == "full" and runs["second"]["clustering"] == "delta"
+    store = Store(load_config(runs["config"]).store.path)
+    events = store.table("issue_events")
+    assert set(events["run_id"]) == {runs["first"]["run_id"]}  # the second run changed nothing
+    issues = store.table("issues")
+    assert (issues["status"] == "active").all() and (issues["last_seen_run"] == runs["second"]["run_id"]).all()
+    assert len(store.table("runs", "WHERE status <> 'completed'")) == 0
+
+
 def test_same_input_same_ranking(runs):
     again = pd.read_csv(runs["second"]["files"]["pain_points.csv"])
     pd.testing.assert_frame_equal(runs["first_pain"], again)
@@ -120,3 +130,23 @@ def test_artifacts_are_published(runs):
     table = Artifact.get("koe-pain-points")
     assert report is not None and "配送" in report.data
     assert table is not None and "delivery" in str(table.data)
+
+
+def test_weekly_backfill_flags_the_planted_issues(tmp_path, prefect_harness):
+    """Replaying the sample's 8 weeks: the login bug (from 2026-11-02) is flagged new within two weekly runs,
+    the delivery delay is flagged growing by the end, and the last report opens with what changed."""
+    from flows.nightly import backfill
+
+    summary = backfill(str(sample_config(tmp_path)), every_days=7)
+    assert len(summary["replayed"]) == 8
+    store = Store(str(tmp_path / "koe.duckdb"))
+    runs = store.table("runs", "WHERE status = 'completed' ORDER BY started_at")
+    alerts = [(json.loads(r)["as_of"][:10], a["issue_id"], a["alert"]) for r in runs["summary_json"]
+              for a in json.loads(r)["alerts"]]
+    labels = dict(zip(store.table("issues")["issue_id"], store.table("issues")["label"]))
+    login_new = [day for day, issue, alert in alerts if alert == "new" and "ログイン" in labels.get(issue, "")]
+    assert login_new and "2026-11-02" <= login_new[0] <= "2026-11-16", alerts
+    growing = {labels.get(issue, "") for day, issue, alert in alerts if alert == "growing" and day >= "2026-11-15"}
+    assert any(w in label for label in growing for w in ("届", "配送")), growing
+    report = open(summary["report"], encoding="utf-8").read()
+    assert report.index("前回からの変化") < report.index("サマリー")
