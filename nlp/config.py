@@ -38,6 +38,7 @@ class SourceConfig(_Model):
 class IngestConfig(_Model):
     timezone: str = "Asia/Tokyo"  # for dates written without one
     min_text_chars: int = 2
+    future_tolerance_hours: float = 24.0  # a date later than now + this is quarantined as "in the future"
 
 
 class StoreConfig(_Model):

@@ -97,18 +97,22 @@ class Store:
                 raise
             con.execute("COMMIT")
 
-    def upsert_items(self, items: pd.DataFrame, run_id: str) -> int:
-        """Insert items whose item_id is new; return how many were new."""
+    def upsert_items(self, items: pd.DataFrame, run_id: str) -> tuple[int, int]:
+        """Insert new items and update those whose text changed at the source; return (new, updated)."""
         if items.empty:
-            return 0
+            return 0, 0
         frame = items[list(ITEM_COLUMNS)].copy()
         frame["first_run_id"] = run_id
+        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in ITEM_COLUMNS if c != "item_id")
         with self.transaction() as con:
             con.register("incoming", frame)
-            before = con.execute("SELECT count(*) FROM items").fetchone()[0]
-            con.execute("INSERT INTO items SELECT * FROM incoming ON CONFLICT (item_id) DO NOTHING")
-            after = con.execute("SELECT count(*) FROM items").fetchone()[0]
-        return after - before
+            new, changed = con.execute(
+                "SELECT count(*) FILTER (WHERE s.item_id IS NULL), "
+                "count(*) FILTER (WHERE s.item_id IS NOT NULL AND s.content_hash <> i.content_hash) "
+                "FROM incoming i LEFT JOIN items s USING (item_id)").fetchone()
+            con.execute(f"INSERT INTO items SELECT * FROM incoming ON CONFLICT (item_id) DO UPDATE SET {updates} "
+                        "WHERE items.content_hash <> EXCLUDED.content_hash")
+        return int(new), int(changed)
 
     def add_quarantine(self, rows: pd.DataFrame, run_id: str) -> int:
         if rows.empty:
@@ -226,6 +230,20 @@ class Store:
             con.register("c", c)
             con.execute("INSERT INTO assignments SELECT * FROM a")
             con.execute("INSERT INTO clusters SELECT * FROM c")
+
+    def history(self) -> pd.DataFrame:
+        """Every stored item with its most recent result (issue, stage, sentiment) from any run: the basis
+        of trends beyond the current window."""
+        with self.connect(read_only=True) as con:
+            frame = con.execute("""
+                SELECT i.item_id, i.created_at, i.source_kind, a.cluster_id, a.stage, a.sentiment
+                FROM items i JOIN (
+                    SELECT a.*, row_number() OVER (PARTITION BY a.item_id ORDER BY r.started_at DESC) AS k
+                    FROM assignments a JOIN runs r USING (run_id)) a
+                ON i.item_id = a.item_id AND a.k = 1
+                ORDER BY i.item_id""").df()
+        frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
+        return frame
 
     def last_full_fit(self) -> dict | None:
         """The summary of the latest completed run that fitted the clustering from scratch."""

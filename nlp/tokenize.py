@@ -51,8 +51,12 @@ def load_tokenizer(lang: str):
     return nlp
 
 
+MAX_TOKENIZE_CHARS = 10_000  # Sudachi refuses inputs over ~49 KB; the stored text stays whole
+
+
 def tokenize_texts(texts: list[str], langs: list[str], batch_size: int = 256) -> list[Tokens]:
-    """Tokens for each text, in order; Japanese texts go through Sudachi, everything else through English."""
+    """Tokens for each text, in order; Japanese texts go through Sudachi, everything else through English.
+    Only the first MAX_TOKENIZE_CHARS characters of a very long text are tokenized."""
     out: list[Tokens | None] = [None] * len(texts)
     for lang in ("ja", "en"):
         idx = [i for i, lg in enumerate(langs) if (lg == "ja") == (lang == "ja")]
@@ -60,7 +64,7 @@ def tokenize_texts(texts: list[str], langs: list[str], batch_size: int = 256) ->
             continue
         nlp = load_tokenizer(lang)
         parse = _ja_tokens if lang == "ja" else _en_tokens
-        for i, doc in zip(idx, nlp.pipe((texts[i] for i in idx), batch_size=batch_size)):
+        for i, doc in zip(idx, nlp.pipe((texts[i][:MAX_TOKENIZE_CHARS] for i in idx), batch_size=batch_size)):
             out[i] = parse(doc)
     return out  # type: ignore[return-value]
 

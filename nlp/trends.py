@@ -16,16 +16,27 @@ def week_start(created_at: pd.Series, timezone: str) -> pd.Series:
 
 
 def weekly_trends(scored: pd.DataFrame, by: str, timezone: str, negative_below: float) -> pd.DataFrame:
-    """One row per (``by`` value, week): count, mean_sentiment, negative_share. Weeks with no items are zeros."""
-    frame = scored.assign(week=week_start(scored["created_at"], timezone),
-                          negative=scored["sentiment"] < negative_below)
-    weeks = sorted(frame["week"].unique())
-    grouped = frame.groupby([by, "week"]).agg(count=("item_id", "size"), mean_sentiment=("sentiment", "mean"),
+    """One row per (``by`` value, week): count, share of all feedback that week, mean_sentiment and
+    negative_share. Weeks with no items are zeros."""
+    return period_trends(scored, by, timezone, negative_below, "week")
+
+
+def period_trends(scored: pd.DataFrame, by: str, timezone: str, negative_below: float,
+                  period: str) -> pd.DataFrame:
+    """Like ``weekly_trends`` per ``period``: "week" (Mondays) or "day" (dates in ``timezone``)."""
+    start = week_start(scored["created_at"], timezone) if period == "week" else \
+        scored["created_at"].dt.tz_convert(timezone).dt.date
+    frame = scored.assign(**{period: start, "negative": scored["sentiment"] < negative_below})
+    periods = sorted(frame[period].unique())
+    grouped = frame.groupby([by, period]).agg(count=("item_id", "size"), mean_sentiment=("sentiment", "mean"),
                                               negative_share=("negative", "mean"))
-    full = pd.MultiIndex.from_product([sorted(frame[by].unique()), weeks], names=[by, "week"])
+    full = pd.MultiIndex.from_product([sorted(frame[by].unique()), periods], names=[by, period])
     out = grouped.reindex(full).reset_index()
     out["count"] = out["count"].fillna(0).astype(int)
-    return out.round({"mean_sentiment": 4, "negative_share": 4})
+    totals = out.groupby(period)["count"].transform("sum")
+    out["share"] = (out["count"] / totals.where(totals > 0, 1)).round(4)
+    return out[[by, period, "count", "share", "mean_sentiment", "negative_share"]].round(
+        {"mean_sentiment": 4, "negative_share": 4})
 
 
 def growth(scored: pd.DataFrame, keys: list[str], timezone: str, cfg: TrendsConfig) -> pd.DataFrame:

@@ -46,7 +46,7 @@ def test_planted_surge_is_flagged_within_two_days():
 def test_sentiment_drop_is_flagged():
     stream = _stream({"a": [10] * 40}, seed=3)
     recent = stream["created_at"] > _as_of(37)
-    stream.loc[recent, "sentiment"] = -0.8
+    stream.loc[recent, "sentiment"] = np.random.default_rng(1).normal(-0.8, 0.1, recent.sum())
     stream.loc[~recent, "sentiment"] = np.random.default_rng(0).normal(0.2, 0.2, (~recent).sum())
     alerts = issue_alerts(stream, NO_EVENTS, CFG, _as_of(39), first_run=False)
     assert "sentiment_drop" in set(alerts["alert"])

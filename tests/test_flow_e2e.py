@@ -36,7 +36,8 @@ def runs(tmp_path_factory, prefect_harness):
 
 def test_every_row_is_accounted_for(runs):
     s = runs["first"]
-    assert s["rows_read"] == s["new_items"] + s["already_stored"] + s["duplicates_in_file"] + s["quarantined"]
+    assert s["rows_read"] == (s["new_items"] + s["updated_items"] + s["already_stored"] + s["duplicates_in_file"]
+                              + s["quarantined"])
     assert s["quarantined"] == 6  # the malformed rows planted in the sample
     assert s["items"] == s["new_items"] > 500
 
@@ -150,3 +151,11 @@ def test_weekly_backfill_flags_the_planted_issues(tmp_path, prefect_harness):
     assert any(w in label for label in growing for w in ("届", "配送")), growing
     report = open(summary["report"], encoding="utf-8").read()
     assert report.index("前回からの変化") < report.index("サマリー")
+
+
+def test_an_empty_window_says_so_and_publishes_nothing(tmp_path, prefect_harness):
+    from flows.nightly import nightly
+
+    summary = nightly(str(sample_config(tmp_path)), since="2030-01-01")
+    assert summary["items"] == 0 and summary["report"] is None
+    assert Store(str(tmp_path / "koe.duckdb")).latest_run_id() is None  # an empty run is not a completed one

@@ -149,3 +149,44 @@ def test_social_keeps_platform_and_reach(tmp_path):
     assert batch.items["platform"].tolist() == ["x"] and batch.items["reach"].tolist() == [1200]
     assert batch.quarantine["reason"].str.contains("not valid JSON").all()
     assert batch.rows_read == 2
+
+
+def test_future_dates_are_quarantined(tmp_path):
+    rows = REVIEWS + [{"id": "r9", "date": "2099-01-01 10:00", "stars": "3", "body": "未来の日付"}]
+    batch = _read(_csv(tmp_path / "r.csv", rows, "utf-8"))
+    assert batch.quarantine["reason"].str.contains("in the future").tolist() == [True]
+    assert len(batch.items) == 3
+
+
+def test_invalid_bytes_quarantine_only_their_row(tmp_path):
+    good = "id,date,stars,body\nr1,2026-11-01,1,配送が遅い\n".encode("utf-8")
+    path = tmp_path / "r.csv"
+    path.write_bytes(good + b"r2,2026-11-01,1,broken \xff\xfe bytes\n" + "r3,2026-11-02,5,満足です\n".encode("utf-8"))
+    batch = _read(path)
+    assert batch.items["source_id"].tolist() == ["r1", "r3"]
+    assert "not valid" in batch.quarantine["reason"].iloc[0]
+
+
+def test_duplicate_id_with_a_different_text_is_quarantined(tmp_path):
+    rows = REVIEWS + [{**REVIEWS[0], "body": "別の本文"}]
+    batch = _read(_csv(tmp_path / "r.csv", rows, "utf-8"))
+    assert len(batch.items) == 3 and batch.duplicates_in_file == 0
+    assert "duplicate id 'r1'" in batch.quarantine["reason"].iloc[0]
+    assert batch.rows_read == len(batch.items) + len(batch.quarantine)
+
+
+def test_a_one_megabyte_text_is_kept_whole_and_tokenized(tmp_path):
+    from nlp.tokenize import tokenize_texts
+
+    big = "配送が遅い。" * 180_000  # ~1 MB in UTF-8
+    batch = _read(_csv(tmp_path / "r.csv", [{**REVIEWS[0], "body": big}], "utf-8"))
+    assert len(batch.items) == 1 and len(batch.items["text"].iloc[0]) == len(big)
+    tokens = tokenize_texts(batch.items["text"].tolist(), ["ja"])
+    assert "配送" in tokens[0].content
+
+
+def test_embedded_newlines_and_quotes_survive(tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_text('id,date,stars,body\nr1,2026-11-01,2,"一行目\n二行目で ""引用"" あり"\n', encoding="utf-8")
+    batch = _read(path)
+    assert batch.items["text"].iloc[0] == '一行目 二行目で "引用" あり'

@@ -6,7 +6,7 @@ from nlp.config import RankConfig, RankWeights, Stage, StagesConfig, TrendsConfi
 from nlp.rank import followup_items, rank_pain_points
 from nlp.config import FollowupConfig
 from nlp.stages import UNASSIGNED, assign_stages, stage_similarity
-from nlp.trends import growth, weekly_trends
+from nlp.trends import growth, period_trends, weekly_trends
 
 STAGES = StagesConfig(stages=[Stage(key="delivery", name_ja="配送", name_en="Delivery"),
                               Stage(key="support", name_ja="サポート", name_en="Support", source_kinds=["ticket"])],
@@ -104,3 +104,11 @@ def test_followup_queue_orders_by_urgency():
     out = followup_items(scored, FollowupConfig(sentiment_below=-0.5), scored["created_at"].max())
     assert set(out["item_id"]) == {"a0", "a1", "a2", "a3", "b0", "b1"}
     assert out["urgency"].is_monotonic_decreasing and (out["reason"] == "negative").all()
+
+
+def test_daily_trends_have_shares_of_all_feedback():
+    daily = period_trends(_scored(), "cluster_id", "Asia/Tokyo", -0.2, "day")
+    assert set(daily.columns) >= {"cluster_id", "day", "count", "share", "mean_sentiment"}
+    per_day = daily.groupby("day")["share"].sum()
+    assert np.allclose(per_day.to_numpy(), 1.0)
+    assert daily["count"].sum() == len(_scored())

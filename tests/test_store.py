@@ -17,12 +17,22 @@ def _batch(tmp_path):
 
 def test_upsert_is_idempotent(tmp_path):
     store, batch = Store(tmp_path / "s.duckdb"), _batch(tmp_path)
-    assert store.upsert_items(batch.items, "run1") == 3
-    assert store.upsert_items(batch.items, "run2") == 0
+    assert store.upsert_items(batch.items, "run1") == (3, 0)
+    assert store.upsert_items(batch.items, "run2") == (0, 0)
     items = store.items()
     assert len(items) == 3 and items["item_id"].is_monotonic_increasing
     pd.testing.assert_series_equal(items.set_index("item_id")["text"].sort_index(),
                                    batch.items.set_index("item_id")["text"].sort_index(), check_dtype=False)
+
+
+def test_a_row_whose_text_changed_at_the_source_is_updated(tmp_path):
+    store, batch = Store(tmp_path / "s.duckdb"), _batch(tmp_path)
+    store.upsert_items(batch.items, "run1")
+    changed = batch.items.copy()
+    changed.loc[0, "text"], changed.loc[0, "content_hash"] = "配送がとても遅い", "changed"
+    assert store.upsert_items(changed, "run2") == (0, 1)
+    stored = store.items().set_index("item_id")
+    assert stored.loc[changed.loc[0, "item_id"], "text"] == "配送がとても遅い" and len(stored) == 3
 
 
 def test_items_window(tmp_path):

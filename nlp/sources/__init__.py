@@ -29,8 +29,11 @@ class SourceBatch:
     encoding: str | None
 
 
-def read_source(source: SourceConfig, ingest: IngestConfig, base_dir: Path) -> SourceBatch:
-    """Read every file matching ``source.path`` (relative to ``base_dir``); never raises for bad rows."""
+def read_source(source: SourceConfig, ingest: IngestConfig, base_dir: Path,
+                now: pd.Timestamp | None = None) -> SourceBatch:
+    """Read every file matching ``source.path`` (relative to ``base_dir``); never raises for bad rows.
+    Dates after ``now`` (default: the current time) plus the configured tolerance are quarantined."""
+    now = now if now is not None else pd.Timestamp.now(tz="UTC")
     paths = _expand(source.path, base_dir)
     items, quarantine, rows_read, dupes, encoding = [], [], 0, 0, None
     if not paths:
@@ -51,13 +54,18 @@ def read_source(source: SourceConfig, ingest: IngestConfig, base_dir: Path) -> S
             continue
         for number, record in records.records:
             try:
-                items.append(to_item(record, mapping, source, ingest))
+                items.append(to_item(record, mapping, source, ingest, now))
             except RowError as exc:
                 quarantine.append(_q(source, str(path), number, str(exc), _raw(record)))
     frame = conform(pd.DataFrame(items)) if items else empty_items()
-    before = len(frame)
-    frame = frame.drop_duplicates("item_id", keep="first").reset_index(drop=True)
-    dupes += before - len(frame)
+    # the same id twice: an exact repeat is a duplicate; with another text it is a conflict to look at
+    repeated = frame.duplicated("item_id", keep="first")
+    conflict = repeated & (frame["content_hash"] != frame.groupby("item_id")["content_hash"].transform("first"))
+    for row in frame[conflict].itertuples():
+        quarantine.append(_q(source, source.path, 0, f"duplicate id {row.source_id!r} with a different text "
+                             "(the first one was kept)", row.text))
+    dupes += int((repeated & ~conflict).sum())
+    frame = frame[~repeated].reset_index(drop=True)
     q = pd.DataFrame(quarantine, columns=list(QUARANTINE_COLUMNS))
     return SourceBatch(source.name, rows_read, frame, q, dupes, encoding)
 

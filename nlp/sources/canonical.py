@@ -56,8 +56,9 @@ def resolve_mapping(source: SourceConfig, columns: list[str]) -> dict[str, list[
     return mapping
 
 
-def to_item(record: dict, mapping: dict[str, list[str]], source: SourceConfig, ingest: IngestConfig) -> dict:
-    """One canonical item dict from one record. Raises RowError."""
+def to_item(record: dict, mapping: dict[str, list[str]], source: SourceConfig, ingest: IngestConfig,
+            now: pd.Timestamp) -> dict:
+    """One canonical item dict from one record; ``now`` bounds plausible dates. Raises RowError."""
     get = _getter(record, mapping)
     body = normalize_text(" ".join(_as_text(v) for v in get("text", all_=True) if _as_text(v)))
     subject = normalize_text(_as_text(get("subject")))
@@ -65,10 +66,14 @@ def to_item(record: dict, mapping: dict[str, list[str]], source: SourceConfig, i
     text = redact_pii(text, handles=source.kind == "ticket")
     if len(text.strip()) < ingest.min_text_chars:
         raise RowError("text is empty" if not text.strip() else f"text is too short ({text!r})")
+    if "\ufffd" in text:
+        raise RowError("text has bytes that are not valid in the file's encoding (shown as \ufffd)")
     try:
         created = parse_datetime(get("created_at"), ingest.timezone)
     except ValueError as exc:
         raise RowError(f"created_at: {exc}") from None
+    if created > now + pd.Timedelta(hours=ingest.future_tolerance_hours):
+        raise RowError(f"created_at {created:%Y-%m-%d %H:%M} UTC is in the future")
     source_id = _as_text(get("source_id")).strip() or None
     author = _as_text(get("author")).strip()
     item = {

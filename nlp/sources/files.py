@@ -65,6 +65,10 @@ def decode_bytes(data: bytes, declared: str = "auto") -> tuple[str, str]:
             return data.decode(enc), enc
         except UnicodeDecodeError:
             continue
+    # mostly UTF-8 with a few broken bytes: keep it, the broken rows are quarantined (they hold U+FFFD)
+    lenient = data.decode("utf-8-sig", errors="replace")
+    if lenient.count("\ufffd") <= max(3, len(data) // 1000):
+        return lenient, "utf-8 (invalid bytes replaced)"
     best = from_bytes(data).best()
     if best is None:
         raise SourceFileError("cannot detect the text encoding; set sources[].encoding (e.g. cp932, utf-8)")
