@@ -46,3 +46,9 @@ def test_rating_is_blended_with_text():
 def test_japanese_constructions(text, sign):
     tok = tokenize_texts([text], ["ja"])[0]
     assert np.sign(text_sentiment(text, tok)) == sign
+
+
+def test_brand_mentions_carry_no_sentiment():
+    text = "@united e-ticket 0162, refund request 1686, case id 8465"
+    tok = tokenize_texts([text], ["en"])[0]
+    assert text_sentiment(text, tok) <= 0.0
