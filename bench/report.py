@@ -70,9 +70,18 @@ def speed_table(s: dict) -> list[str]:
     return out
 
 
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
 def main() -> str:
+    """Write summary.md and replace the block between the bench markers in README.md."""
     text = "\n".join(quality_tables(_load("quality")) + [""] + speed_table(_load("speed"))) + "\n"
     (RESULTS / "summary.md").write_text(text, encoding="utf-8")
+    readme = RESULTS.parents[1] / "README.md"
+    content = readme.read_text(encoding="utf-8")
+    if START in content and END in content:
+        head, rest = content.split(START, 1)
+        readme.write_text(f"{head}{START}\n{text}{END}{rest.split(END, 1)[1]}", encoding="utf-8")
     return text
 
 

@@ -35,7 +35,7 @@ def nightly(config_path: str = "configs/default.yaml", since: str | None = None,
         vectors, run["embedded"] = tasks.embed_items(cfg, items, tokens)
     with _timed(run, "cluster"):
         run["plan"] = tasks.plan_clustering(cfg, items)
-        assigned = tasks.cluster_items(cfg, items, vectors, run["plan"])
+        assigned, run["plan"]["clustering"] = tasks.cluster_items(cfg, items, vectors, run["plan"])
         clusters = tasks.describe_items(cfg, items, assigned, tokens)
         issues = tasks.identify_issues(cfg, run["run_id"], items, assigned, clusters, vectors)
     with _timed(run, "sentiment_and_stages"):

@@ -15,7 +15,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from nlp.alerts import issue_alerts
 from nlp.analysis import embedding_space, embedding_spaces, scored_items, space_spec
-from nlp.cluster import cluster_embeddings
+from nlp.cluster import cluster_embeddings, cluster_labels
 from nlp.config import PipelineConfig
 from nlp.embed import embed_texts, get_embedder
 from nlp.issues import assign_to_issues, track_issues
@@ -136,23 +136,40 @@ def plan_clustering(cfg: PipelineConfig, items: pd.DataFrame) -> dict:
 
 @task
 def cluster_items(cfg: PipelineConfig, items: pd.DataFrame, vectors: dict[str, np.ndarray],
-                  plan: dict) -> pd.DataFrame:
-    """item_id, lang (embedding space), cluster_id, centrality: a full fit, or new items into known issues."""
-    space = embedding_space(items["lang"], cfg.embed)
-    if plan["clustering"] == "delta":
-        store = Store(cfg.store.path)
-        base = pd.DataFrame({"item_id": items["item_id"].to_numpy(), "lang": space.to_numpy()})
-        assigned = assign_to_issues(base, vectors, store.latest_members(), store.issue_states())
+                  plan: dict) -> tuple[pd.DataFrame, str]:
+    """(item_id, lang (embedding space), cluster_id, centrality; the clustering done): a full fit, or (delta)
+    new items into known issues, with the new items that fit none clustered among themselves."""
+    space, mode, centre = embedding_space(items["lang"], cfg.embed), plan["clustering"], cfg.cluster.center
+    centered = frozenset(lang for lang in vectors if centre == "always" or (
+        centre == "auto" and get_embedder(space_spec(lang, cfg.embed)).common_direction))
+    if mode == "delta":
+        assigned = _into_known_issues(cfg, items, space, vectors, centered)
     else:
-        mode = cfg.cluster.center
-        centered = frozenset(lang for lang in vectors if mode == "always" or (
-            mode == "auto" and get_embedder(space_spec(lang, cfg.embed)).common_direction))
         assigned = cluster_embeddings(items["item_id"], space, vectors, cfg.cluster, centered)
         assigned = items[["item_id"]].merge(assigned, on="item_id", how="left")
     assigned["centrality"] = centrality(assigned, vectors)
     n_clusters = assigned.loc[assigned["cluster_id"] != "outlier", "cluster_id"].nunique()
-    get_run_logger().info("cluster (%s): %d issues, %.0f%% outliers", plan["clustering"], n_clusters,
+    get_run_logger().info("cluster (%s): %d issues, %.0f%% outliers", mode, n_clusters,
                           100 * (assigned["cluster_id"] == "outlier").mean() if len(assigned) else 0)
+    return assigned, mode
+
+
+def _into_known_issues(cfg: PipelineConfig, items: pd.DataFrame, space: pd.Series,
+                       vectors: dict[str, np.ndarray], centered: frozenset[str]) -> pd.DataFrame:
+    """New items into the known issues; the new items that fit none are clustered among themselves, so a
+    new issue shows up tonight rather than at the next full fit (issue matching then names it)."""
+    store = Store(cfg.store.path)
+    base = pd.DataFrame({"item_id": items["item_id"].to_numpy(), "lang": space.to_numpy()})
+    seen = store.latest_members(include_outliers=True)
+    assigned = assign_to_issues(base, vectors, seen[seen["issue_id"] != "outlier"], store.issue_states())
+    leftover = ((assigned["cluster_id"] == "outlier") & ~assigned["item_id"].isin(seen["item_id"])).to_numpy()
+    for lang, vecs in vectors.items():
+        in_space = (assigned["lang"] == lang).to_numpy()
+        rows = np.flatnonzero(leftover[in_space])
+        labels = cluster_labels(vecs[rows], cfg.cluster, center=lang in centered)
+        found = labels >= 0
+        index = assigned.index[in_space][rows[found]]
+        assigned.loc[index, "cluster_id"] = [f"{lang}-new{k:03d}" for k in labels[found]]
     return assigned
 
 

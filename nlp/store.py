@@ -192,12 +192,13 @@ class Store:
         frame["label_history"] = frame.pop("label_history_json").map(json.loads)
         return frame
 
-    def latest_members(self) -> pd.DataFrame:
+    def latest_members(self, include_outliers: bool = False) -> pd.DataFrame:
         """item_id, issue_id of the latest completed run (empty before the first)."""
         run_id = self.latest_run_id()
         if run_id is None:
             return pd.DataFrame(columns=["item_id", "issue_id"])
-        frame = self.table("assignments", "WHERE run_id = ? AND cluster_id <> 'outlier'", [run_id])
+        where = "WHERE run_id = ?" + ("" if include_outliers else " AND cluster_id <> 'outlier'")
+        frame = self.table("assignments", where, [run_id])
         return frame[["item_id", "cluster_id"]].rename(columns={"cluster_id": "issue_id"})
 
     def save_results(self, run_id: str, assignments: pd.DataFrame, clusters: pd.DataFrame,
