@@ -156,13 +156,14 @@ def cluster_items(cfg: PipelineConfig, items: pd.DataFrame, vectors: dict[str, n
 
 def _into_known_issues(cfg: PipelineConfig, items: pd.DataFrame, space: pd.Series,
                        vectors: dict[str, np.ndarray], centered: frozenset[str]) -> pd.DataFrame:
-    """New items into the known issues; the new items that fit none are clustered among themselves, so a
-    new issue shows up tonight rather than at the next full fit (issue matching then names it)."""
+    """New items into the known issues; the items that fit none are clustered among themselves, so a new
+    issue shows up within days rather than at the next full fit (issue matching then names it)."""
     store = Store(cfg.store.path)
     base = pd.DataFrame({"item_id": items["item_id"].to_numpy(), "lang": space.to_numpy()})
     seen = store.latest_members(include_outliers=True)
     assigned = assign_to_issues(base, vectors, seen[seen["issue_id"] != "outlier"], store.issue_states())
-    leftover = ((assigned["cluster_id"] == "outlier") & ~assigned["item_id"].isin(seen["item_id"])).to_numpy()
+    # every item that fits no issue, old outliers included, so that a new issue's items accumulate night by night
+    leftover = (assigned["cluster_id"] == "outlier").to_numpy()
     for lang, vecs in vectors.items():
         in_space = (assigned["lang"] == lang).to_numpy()
         rows = np.flatnonzero(leftover[in_space])

@@ -1,6 +1,8 @@
-"""Emerging-issue alerts: new issues, and issues whose recent share of all feedback is significantly above
-(growing) or below (shrinking) their baseline share, by a one-sided binomial test at the configured
-false-alarm rate; sentiment drops by Welch's t-test; issues that stopped appearing are resolved."""
+"""Emerging-issue alerts: new issues, and issues that are growing (shrinking): both their recent share of all
+feedback (one-sided binomial test) and their own recent count (one-sided Poisson test against the baseline
+rate) are significantly above (below) the baseline, in a short or a long recent window (the false-alarm rate
+is split between the windows). Requiring both keeps one issue's surge from making every other issue "shrink".
+Sentiment drops by Welch's t-test; issues that stopped appearing are resolved."""
 
 from __future__ import annotations
 
@@ -19,31 +21,42 @@ def issue_alerts(scored: pd.DataFrame, events: pd.DataFrame, cfg: AlertsConfig, 
                  first_run: bool) -> pd.DataFrame:
     """One row per alert, most significant first. ``scored`` has item_id, cluster_id (issue ids),
     created_at and sentiment; ``events`` this run's issue events (new, split, dormant, ...)."""
-    recent_start = as_of - pd.Timedelta(days=cfg.recent_days)
-    base_start = recent_start - pd.Timedelta(days=cfg.baseline_days)
-    recent = scored[(scored["created_at"] > recent_start) & (scored["created_at"] <= as_of)]
-    base = scored[(scored["created_at"] > base_start) & (scored["created_at"] <= recent_start)]
-    rows = [] if first_run else _event_alerts(events, recent)
-    n_recent, n_base = len(recent), len(base)
-    for issue in sorted(set(scored["cluster_id"]) - {OUTLIER}):
-        r, b = recent[recent["cluster_id"] == issue], base[base["cluster_id"] == issue]
-        rows += _volume_alerts(issue, len(r), n_recent, len(b), n_base, cfg)
-        rows += _sentiment_alerts(issue, r["sentiment"], b["sentiment"], cfg)
-    out = pd.DataFrame(rows, columns=ALERT_COLUMNS)
-    return out.sort_values(["p_value", "issue_id", "alert"], kind="stable").reset_index(drop=True)
+    rows = []
+    windows = sorted({cfg.short_days, cfg.recent_days})
+    alpha = cfg.false_alarm_rate / len(windows)
+    base_start = as_of - pd.Timedelta(days=cfg.recent_days + cfg.baseline_days)
+    base_end = as_of - pd.Timedelta(days=cfg.recent_days)
+    base = scored[(scored["created_at"] > base_start) & (scored["created_at"] <= base_end)]
+    issues = sorted(set(scored["cluster_id"]) - {OUTLIER})
+    for days in windows:
+        recent = scored[(scored["created_at"] > as_of - pd.Timedelta(days=days)) & (scored["created_at"] <= as_of)]
+        for issue in issues:
+            k, b = int((recent["cluster_id"] == issue).sum()), int((base["cluster_id"] == issue).sum())
+            rows += _volume_alerts(issue, k, len(recent), b, len(base), days / cfg.baseline_days, alpha, cfg)
+    recent = scored[(scored["created_at"] > base_end) & (scored["created_at"] <= as_of)]
+    for issue in issues:
+        rows += _sentiment_alerts(issue, recent.loc[recent["cluster_id"] == issue, "sentiment"],
+                                  base.loc[base["cluster_id"] == issue, "sentiment"], cfg)
+    out = pd.DataFrame(rows, columns=ALERT_COLUMNS).sort_values(["p_value", "issue_id", "alert"], kind="stable")
+    out = out.drop_duplicates(["issue_id", "alert"])  # one alert of a kind per issue: the most significant window
+    events_rows = [] if first_run else _event_alerts(events, recent)
+    return pd.concat([pd.DataFrame(events_rows, columns=ALERT_COLUMNS), out], ignore_index=True)
 
 
-def _volume_alerts(issue: str, k: int, n: int, b: int, nb: int, cfg: AlertsConfig) -> list[dict]:
+def _volume_alerts(issue: str, k: int, n: int, b: int, nb: int, rate_ratio: float, alpha: float,
+                   cfg: AlertsConfig) -> list[dict]:
+    """Growing/shrinking when the share (binomial) and the count (Poisson, expected ``b * rate_ratio``) agree."""
     if n == 0 or nb == 0:
         return []
     p0 = (b + 0.5) / (nb + 1.0)  # baseline share, smoothed so an unseen issue is not a certainty
+    mu = max(b, 0.5) * rate_ratio
     row = {"issue_id": issue, "recent_count": k, "baseline_count": b, "recent_share": round(k / n, 4),
            "baseline_share": round(b / nb, 4), "detail": ""}
-    up = float(stats.binom.sf(k - 1, n, p0))
-    if k >= cfg.min_count and up < cfg.false_alarm_rate:
+    up = max(float(stats.binom.sf(k - 1, n, p0)), float(stats.poisson.sf(k - 1, mu)))
+    if k >= cfg.min_count and up < alpha:
         return [{**row, "alert": "growing", "p_value": up}]
-    down = float(stats.binom.cdf(k, n, p0))
-    if b >= cfg.min_count and down < cfg.false_alarm_rate:
+    down = max(float(stats.binom.cdf(k, n, p0)), float(stats.poisson.cdf(k, mu)))
+    if b >= cfg.min_count and down < alpha:
         return [{**row, "alert": "shrinking", "p_value": down}]
     return []
 

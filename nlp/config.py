@@ -139,6 +139,7 @@ class AlertsConfig(_Model):
     """Emerging-issue alerts: a binomial test of the recent share against the baseline share."""
 
     recent_days: int = 7
+    short_days: int = 2  # a second, shorter recent window: surges show within days
     baseline_days: int = 28
     false_alarm_rate: float = 0.01  # per issue and run
     min_count: int = 5  # fewer recent items never alert

@@ -4,7 +4,7 @@ import pandas as pd
 from nlp.alerts import issue_alerts
 from nlp.config import AlertsConfig
 
-CFG = AlertsConfig(recent_days=2, baseline_days=28, false_alarm_rate=0.01, min_count=5)
+CFG = AlertsConfig(recent_days=7, short_days=2, baseline_days=28, false_alarm_rate=0.01, min_count=5)
 START = pd.Timestamp("2026-10-01", tz="UTC")
 NO_EVENTS = pd.DataFrame(columns=["issue_id", "event", "related_issue", "detail"])
 
