@@ -73,9 +73,24 @@ def speed_table(s: dict) -> list[str]:
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 
 
+def nightly_table(n: dict) -> list[str]:
+    r = n.get("sample_daily_replay", {}).get("koe")
+    if not r:
+        return []
+    delays = ", ".join(f"{k} {v} days" for k, v in sorted(r["detection_delay_days"].items())) or "not flagged"
+    return ["### Nightly runs (the sample replayed day by day, `python -m bench.nightly`)", "",
+            "| measure | value |", "|---|---|",
+            f"| days replayed | {r['days']} ({r['full_runs']} full fits, {r['delta_runs']} delta runs) |",
+            f"| issues that keep their id from one day to the next | {100 * r['id_kept_share_mean']:.0f}% |",
+            f"| detection delay of the planted issues (onset 2026-11-02) | {delays} |",
+            f"| alarms on stable issues | {r['stable_issue_alarms']} ({r['stable_issue_alarms_per_30_days']} per 30 days) |",
+            f"| median run time, full / delta (sample size) | {r['full_run_s_median']} s / {r['delta_run_s_median']} s |"]
+
+
 def main() -> str:
     """Write summary.md and replace the block between the bench markers in README.md."""
-    text = "\n".join(quality_tables(_load("quality")) + [""] + speed_table(_load("speed"))) + "\n"
+    text = "\n".join(quality_tables(_load("quality")) + [""] + speed_table(_load("speed")) + [""]
+                      + nightly_table(_load("nightly"))) + "\n"
     (RESULTS / "summary.md").write_text(text, encoding="utf-8")
     readme = RESULTS.parents[1] / "README.md"
     content = readme.read_text(encoding="utf-8")
