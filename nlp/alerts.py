@@ -79,7 +79,7 @@ def _event_alerts(events: pd.DataFrame, recent: pd.DataFrame) -> list[dict]:
     rows = []
     for e in events[events["event"].isin(list(kinds))].itertuples():
         count = int((recent["cluster_id"] == e.issue_id).sum())
-        detail = f"from {e.related_issue}" if isinstance(e.related_issue, str) and e.related_issue else ""
+        detail = e.related_issue if isinstance(e.related_issue, str) and e.related_issue else ""  # the other issue
         rows.append({"issue_id": e.issue_id, "alert": kinds[e.event], "recent_count": count, "baseline_count": 0,
                      "recent_share": np.nan, "baseline_share": np.nan, "p_value": 0.0, "detail": detail})
     return rows

@@ -51,7 +51,9 @@ def _change(cfg: PipelineConfig, a) -> dict:
     labels = LABELS[cfg.report.language]
     return {"alert": a.alert, "alert_name": labels[f"alert_{a.alert}"], "issue_id": a.issue_id, "label": a.label,
             "stage_name": stage_name(cfg, a.stage), "recent_count": int(a.recent_count),
-            "baseline_count": int(a.baseline_count), "detail": a.detail}
+            "baseline_count": int(a.baseline_count),
+            "detail": labels["from_issue"].format(a.detail) if a.alert in ("new", "merged") and a.detail
+            else a.detail}
 
 
 def _pain_point(row, issue_weekly: pd.DataFrame, weeks: list) -> dict:

@@ -18,7 +18,7 @@ LABELS = {
         "how_to_read": "スコア = 件数・ネガティブ率・増加率・深刻度の加重平均（重みは設定ファイル）。",
         "changes": "前回からの変化", "alert": "変化", "no_changes": "前回から目立った変化はありません。",
         "alert_new": "新規", "alert_growing": "増加", "alert_shrinking": "減少", "alert_resolved": "解消",
-        "alert_merged": "統合", "alert_sentiment_drop": "感情悪化", "recent": "直近", "baseline": "基準期間",
+        "alert_merged": "統合", "alert_sentiment_drop": "感情悪化", "recent": "直近", "baseline": "基準期間", "from_issue": "{} から",
     },
     "en": {
         "period": "Period", "data": "Data", "unit": "items", "stage": "Stage", "pain_points": "Pain points",
@@ -38,6 +38,6 @@ LABELS = {
         "how_to_read": "Score = weighted mean of volume, negativity, growth and severity (weights in config).",
         "changes": "What changed since the last run", "alert": "Change", "no_changes": "No notable change since the last run.",
         "alert_new": "new", "alert_growing": "growing", "alert_shrinking": "shrinking", "alert_resolved": "resolved",
-        "alert_merged": "merged", "alert_sentiment_drop": "sentiment drop", "recent": "recent", "baseline": "baseline",
+        "alert_merged": "merged", "alert_sentiment_drop": "sentiment drop", "recent": "recent", "baseline": "baseline", "from_issue": "from {}",
     },
 }
