@@ -46,13 +46,13 @@ def run(config: ConfigOpt = Path("configs/default.yaml"),
     if replay not in (None, "daily", "weekly"):
         typer.secho("--replay must be 'daily' or 'weekly'", fg=typer.colors.RED, err=True)
         raise typer.Exit(2)
-    from flows.nightly import backfill, nightly
+    from nlp.store import StoreLockedError
 
-    if replay:
-        summary = backfill(str(config), since=since, until=until, every_days=1 if replay == "daily" else 7)
-        typer.echo(f"Replayed {len(summary.get('replayed', []))} runs: {', '.join(summary.get('replayed', []))}")
-    else:
-        summary = nightly(str(config), since=since, until=until)
+    try:
+        summary = _run_flow(config, since, until, replay)
+    except StoreLockedError as exc:
+        typer.secho(str(exc), fg=typer.colors.RED, err=True)
+        raise typer.Exit(3) from None
     if not summary.get("report"):
         typer.secho("Nothing to analyse: no items in the store for that period.", fg=typer.colors.YELLOW)
         raise typer.Exit(1)
@@ -60,6 +60,16 @@ def run(config: ConfigOpt = Path("configs/default.yaml"),
                f"{summary['quarantined']} rows quarantined, {summary['embedded']} embedded, "
                f"{len(summary.get('alerts', []))} alerts.")
     typer.secho(f"Report: {summary['report']}", fg=typer.colors.GREEN)
+
+
+def _run_flow(config: Path, since: str | None, until: str | None, replay: str | None) -> dict:
+    from flows.nightly import backfill, nightly
+
+    if replay:
+        summary = backfill(str(config), since=since, until=until, every_days=1 if replay == "daily" else 7)
+        typer.echo(f"Replayed {len(summary.get('replayed', []))} runs: {', '.join(summary.get('replayed', []))}")
+        return summary
+    return nightly(str(config), since=since, until=until)
 
 
 @app.command()

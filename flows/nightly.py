@@ -18,8 +18,14 @@ from nlp.store import Store
 
 @flow(name="nightly", log_prints=True)
 def nightly(config_path: str = "configs/default.yaml", since: str | None = None, until: str | None = None) -> dict:
-    """Run koe on the config's sources; items created in [since, until] (dates, inclusive) are analysed."""
+    """Run koe on the config's sources; items created in [since, until] (dates, inclusive) are analysed.
+    Runs on one store never overlap: a second one fails at once with StoreLockedError."""
     cfg = load_config(config_path)
+    with Store(cfg.store.path).run_lock():
+        return _nightly(cfg, since, until)
+
+
+def _nightly(cfg: PipelineConfig, since: str | None, until: str | None) -> dict:
     run = _start_run(cfg, until)
     with _timed(run, "ingest"):
         ingest = tasks.ingest_sources(cfg, run["run_id"], Path.cwd())
