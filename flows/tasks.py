@@ -19,10 +19,10 @@ from nlp.cluster import cluster_embeddings, cluster_labels
 from nlp.config import PipelineConfig
 from nlp.embed import embed_texts, get_embedder
 from nlp.issues import assign_to_issues, track_issues
-from nlp.schema import stable_hash
 from nlp.label import centrality, describe_clusters
 from nlp.rank import followup_items, rank_pain_points
 from nlp.report import build_report, render_html, render_markdown, stage_name, write_report_files
+from nlp.schema import stable_hash
 from nlp.sentiment import score_sentiment
 from nlp.sources import read_source
 from nlp.stages import assign_stages, stage_examples, stage_similarity
@@ -64,8 +64,9 @@ def load_items(cfg: PipelineConfig, since: str | None, until: str | None) -> pd.
     end = (pd.Timestamp(until).tz_localize(tz) + pd.Timedelta(days=1)) if until else None
     start = pd.Timestamp(since).tz_localize(tz) if since else None
     if start is None and cfg.cluster.window_days:
-        newest = end if end is not None else store.items()["created_at"].max()
-        start = None if pd.isna(newest) else newest - pd.Timedelta(days=cfg.cluster.window_days)
+        known = store.created_range()
+        newest = end if end is not None else (known[1] if known else None)
+        start = None if newest is None else newest - pd.Timedelta(days=cfg.cluster.window_days)
     items = store.items(start, end)
     get_run_logger().info("analysing %d items (%s .. %s)", len(items), start or "start", end or "latest")
     return items
@@ -75,11 +76,12 @@ def load_items(cfg: PipelineConfig, since: str | None, until: str | None) -> pd.
 def replay_dates(cfg: PipelineConfig, since: str | None, until: str | None, every_days: int) -> list[str]:
     """The end dates of a backfill: every ``every_days`` days from ``since`` (default: a week after the oldest
     item) to ``until`` (default: the newest item's date), both included."""
-    created = Store(cfg.store.path).items()["created_at"].dt.tz_convert(cfg.ingest.timezone)
-    if created.empty:
+    known = Store(cfg.store.path).created_range()
+    if known is None:
         return []
-    first = pd.Timestamp(since) if since else created.min().tz_localize(None).normalize() + pd.Timedelta(days=6)
-    last = pd.Timestamp(until) if until else created.max().tz_localize(None).normalize()
+    oldest, newest = (t.tz_convert(cfg.ingest.timezone).tz_localize(None).normalize() for t in known)
+    first = pd.Timestamp(since) if since else oldest + pd.Timedelta(days=6)
+    last = pd.Timestamp(until) if until else newest
     dates = list(pd.date_range(last, first, freq=f"-{every_days}D"))[::-1]
     return [d.strftime("%Y-%m-%d") for d in dates]
 

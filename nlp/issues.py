@@ -12,19 +12,7 @@ from scipy.optimize import linear_sum_assignment
 
 from nlp.cluster import OUTLIER
 from nlp.config import IssuesConfig
-
-
-def cluster_centroids(assigned: pd.DataFrame, vectors: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """cluster_id -> unit centroid; ``assigned`` rows of each space align with vectors[space] rows."""
-    out = {}
-    for space, vecs in vectors.items():
-        sub = assigned[assigned["lang"] == space].reset_index(drop=True)
-        for cid, group in sub.groupby("cluster_id", sort=True):
-            if cid == OUTLIER:
-                continue
-            centroid = vecs[group.index.to_numpy()].mean(axis=0)
-            out[cid] = (centroid / max(float(np.linalg.norm(centroid)), 1e-12)).astype(np.float32)
-    return out
+from nlp.label import cluster_centroids
 
 
 def match_issues(current: pd.DataFrame, previous: pd.DataFrame, cfg: IssuesConfig) -> pd.DataFrame:

@@ -51,23 +51,33 @@ def _dedupe(terms: list[str], n: int) -> list[str]:
     return kept
 
 
+def cluster_centroids(assigned: pd.DataFrame, vectors: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """cluster_id -> unit centroid; ``assigned`` rows of each space align with vectors[space] rows."""
+    out = {}
+    for space, vecs in vectors.items():
+        sub = assigned[assigned["lang"] == space].reset_index(drop=True)
+        for cid, group in sub.groupby("cluster_id", sort=True):
+            if cid == OUTLIER:
+                continue
+            centroid = vecs[group.index.to_numpy()].mean(axis=0)
+            out[cid] = (centroid / max(float(np.linalg.norm(centroid)), 1e-12)).astype(np.float32)
+    return out
+
+
 def centrality(assigned: pd.DataFrame, vectors: dict[str, np.ndarray]) -> pd.Series:
     """Cosine of each item to its cluster's centroid (NaN for outliers), aligned with ``assigned``.
 
     ``assigned`` has lang and cluster_id; its rows of each language align with the rows of vectors[lang]."""
-    out = pd.Series(np.nan, index=assigned.index, dtype=float)
+    centroids = cluster_centroids(assigned, vectors)
+    out = np.full(len(assigned), np.nan)
     for lang, vecs in vectors.items():
         rows = np.flatnonzero((assigned["lang"] == lang).to_numpy())
         clusters = assigned["cluster_id"].to_numpy()[rows]
-        for cid in np.unique(clusters):
-            if cid == OUTLIER:
-                continue
-            members = rows[clusters == cid]
-            sub = vecs[clusters == cid]
-            centroid = sub.mean(axis=0)
-            centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
-            out.iloc[members] = np.round(sub @ centroid, 6)
-    return out
+        member = clusters != OUTLIER
+        if member.any():
+            own = np.vstack([centroids[c] for c in clusters[member]])
+            out[rows[member]] = np.round(np.einsum("ij,ij->i", vecs[member], own), 6)
+    return pd.Series(out, index=assigned.index, dtype=float)
 
 
 def representative_verbatims(texts: list[str], scores: np.ndarray, n: int) -> list[str]:

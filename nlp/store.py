@@ -170,6 +170,12 @@ class Store:
                 pd.to_datetime(frame[col], utc=True).astype(dtype)
         return frame
 
+    def created_range(self) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+        """The oldest and newest item dates (UTC), without reading the items; None when there are none."""
+        with self.connect(read_only=True) as con:
+            first, last = con.execute("SELECT min(created_at), max(created_at) FROM items").fetchone()
+        return None if first is None else (pd.Timestamp(first).tz_convert("UTC"), pd.Timestamp(last).tz_convert("UTC"))
+
     def table(self, name: str, where: str = "", params: list | None = None) -> pd.DataFrame:
         """A whole table (or a filtered one) as a frame, for reports and notebooks."""
         with self.connect(read_only=True) as con:
