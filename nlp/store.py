@@ -71,8 +71,9 @@ class Store:
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        read_only = read_only and self.path.exists()  # a new store is created with its tables, never empty
         try:
-            con = duckdb.connect(str(self.path), read_only=read_only and self.path.exists())
+            con = duckdb.connect(str(self.path), read_only=read_only)
         except duckdb.IOException as exc:
             if "lock" in str(exc).lower():
                 raise StoreLockedError(

@@ -60,3 +60,8 @@ def test_embedding_cache_round_trip(tmp_path):
     got = store.cached_embeddings(["h1", "h2", "h3"], "m")
     assert set(got) == {"h1", "h2"} and np.array_equal(got["h1"], vecs[0])
     assert store.cached_embeddings(["h1"], "other-model") == {}
+
+
+def test_reading_a_store_that_does_not_exist_yet_finds_no_items(tmp_path):
+    store = Store(tmp_path / "new.duckdb")
+    assert store.created_range() is None and store.items().empty
