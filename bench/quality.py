@@ -1,7 +1,7 @@
 """Quality benchmarks on ../shared/data: cluster discovery (koe vs BERTopic on the same embeddings),
 sentiment, Japanese vs English clustering, and pain-point discovery on airline tweets.
 
-    python bench/quality.py [section ...]    # sections: banking77_test banking77_train jrte_dev chabsa themes airline
+    python bench/quality.py [section ...]    # sections: banking77_test banking77_train jrte_dev chabsa themes airline abuse
 
 Writes bench/results/quality.json (sections merge, so each can be re-run alone)."""
 
@@ -175,8 +175,33 @@ def _airline_stages(summary: dict, tweets: pd.DataFrame) -> dict:
     return out
 
 
+def abuse() -> dict:
+    """Abusive-message rules (nlp/abuse.py): precision/recall on bench/data/abuse_eval.tsv (written with the rules,
+    Japanese and English, with hard negatives: an in-sample figure), and precision on the airline tweets the
+    rules flag, against a reading of each one by hand (bench/data/abuse_airline_judged.tsv: tweet ids and
+    yes/no only; flags without a judgement are listed so they can be read and added)."""
+    from nlp.abuse import abuse_kind
+    from nlp.normalize import normalize_text
+
+    labelled = pd.read_csv(REPO / "bench/data/abuse_eval.tsv", sep="\t")
+    flagged = np.array([abuse_kind(normalize_text(t)) is not None for t in labelled["text"]])
+    truth = (labelled["label"] != "none").to_numpy()
+    tp = int((flagged & truth).sum())
+    tweets = pd.read_csv(DATA / "airline_tweets" / "tweets_united_american.csv", dtype={"tweet_id": str})
+    hits = tweets[[abuse_kind(normalize_text(t)) is not None for t in tweets["text"]]]
+    judged = pd.read_csv(REPO / "bench/data/abuse_airline_judged.tsv", sep="\t", dtype=str).drop_duplicates("tweet_id")
+    read = hits.merge(judged, on="tweet_id", how="left")
+    out = {"set_precision": round(tp / max(int(flagged.sum()), 1), 3), "set_recall": round(tp / max(int(truth.sum()), 1), 3),
+           "set_size": int(len(labelled)), "airline_flagged": int(len(hits)), "airline_tweets": int(len(tweets)),
+           "airline_judged_abusive": int((read["abusive"] == "yes").sum()),
+           "airline_precision": round(float((read["abusive"] == "yes").mean()), 3) if len(read) else None,
+           "airline_unjudged": read.loc[read["abusive"].isna(), "tweet_id"].tolist()}
+    print("abuse", out, flush=True)
+    return out
+
+
 SECTIONS = {"banking77_test": lambda: banking77("test"), "banking77_train": lambda: banking77("train"),
-            "jrte_dev": jrte_dev, "chabsa": chabsa, "themes": themes, "airline": airline}
+            "jrte_dev": jrte_dev, "chabsa": chabsa, "themes": themes, "airline": airline, "abuse": abuse}
 
 if __name__ == "__main__":
     wanted = sys.argv[1:] or list(SECTIONS)

@@ -51,6 +51,14 @@ def quality_tables(q: dict) -> list[str]:
         for reason, v in a["reasons"].items():
             out.append(f"| {reason} | {100 * v['share']:.1f}% | {v['stage']} | {'yes' if v['found_in_top3'] else 'no'}"
                        f" | {'; '.join(v['top3_labels'])} |")
+    ab = q.get("abuse")
+    if ab:
+        out += ["", "### Abusive messages (カスハラ, rule-based)", "",
+                f"- hand-labelled set written with the rules ({ab['set_size']} ja/en sentences with hard negatives; "
+                f"in-sample): precision {ab['set_precision']:.2f}, recall {ab['set_recall']:.2f}",
+                f"- airline tweets: {ab['airline_flagged']} of {ab['airline_tweets']:,} flagged, "
+                f"{ab['airline_judged_abusive']} abusive on reading by hand: precision **{ab['airline_precision']:.2f}** "
+                "(recall there not measured)"]
     return out
 
 

@@ -31,39 +31,43 @@ def _nightly(cfg: PipelineConfig, since: str | None, until: str | None) -> dict:
         ingest = tasks.ingest_sources(cfg, run["run_id"], Path.cwd())
     with _timed(run, "load"):
         items = tasks.load_items(cfg, since, until)
+    # survey answers without a comment count in the CX metrics and the follow-up queue, not in the text analysis
+    answers, items = items[items["text"] == ""], items[items["text"] != ""].reset_index(drop=True)
     if items.empty:  # nothing in the window: say so, publish nothing
         summary = {"run_id": run["run_id"], "report": None, "files": {}, "items": 0, "alerts": [], "ingest": ingest}
         Store(cfg.store.path).finish_run(run["run_id"], pd.Timestamp.now(tz="UTC"), summary, status="empty")
         return summary
     with _timed(run, "tokenize"):
-        tokens = tasks.tokenize_items(items)
+        run["plan"] = tasks.plan_clustering(cfg, items)
+        scope = tasks.analysis_scope(cfg, items, run["plan"])  # a delta run works on new items only
+        tokens = tasks.tokenize_items(items, scope)
     with _timed(run, "embed"):
         vectors, run["embedded"] = tasks.embed_items(cfg, items, tokens)
     with _timed(run, "cluster"):
-        run["plan"] = tasks.plan_clustering(cfg, items)
-        assigned, run["plan"]["clustering"] = tasks.cluster_items(cfg, items, vectors, run["plan"])
-        clusters = tasks.describe_items(cfg, items, assigned, tokens)
+        assigned, run["plan"]["clustering"] = tasks.cluster_items(cfg, items, vectors, run["plan"], scope)
+        clusters = tasks.describe_items(cfg, items, assigned, tokens, run["plan"])
         issues = tasks.identify_issues(cfg, run["run_id"], items, assigned, clusters, vectors)
     with _timed(run, "sentiment_and_stages"):
-        sentiment = tasks.sentiment_items(cfg, items, tokens)
+        sentiment = tasks.sentiment_items(cfg, items, tokens, scope)
         stages = tasks.stage_items(cfg, items, issues["assigned"], vectors)
     assignments = issues["assigned"].merge(stages, on="item_id").merge(sentiment[["item_id", "sentiment"]])
     tasks.save_results(cfg, run["run_id"], assignments, issues["clusters"], issues["issues"], issues["events"])
-    return publish(cfg, run, items, assignments, issues["clusters"], ingest, issues)
+    return publish(cfg, run, items, assignments, issues["clusters"], ingest, issues, answers)
 
 
 def publish(cfg: PipelineConfig, run: dict, items: pd.DataFrame, assignments: pd.DataFrame,
-            clusters: pd.DataFrame, ingest: dict, issues: dict) -> dict:
+            clusters: pd.DataFrame, ingest: dict, issues: dict, answers: pd.DataFrame) -> dict:
     """Rank, write the report and close the run in the store; shared by ``nightly`` and ``koe report``."""
     with _timed(run, "rank"):
-        tables = tasks.rank_items(cfg, items, assignments, clusters, issues)
-    meta = _meta(cfg, run, items, ingest)
+        tables = tasks.rank_items(cfg, items, assignments, clusters, issues, answers)
+    meta = {**_meta(cfg, run, items, ingest), "n_answers_only": int(len(answers))}
     manifest = {"run_id": run["run_id"], "config": cfg.model_dump(), "versions": tasks.package_versions(),
                 "models": {k: v.model_dump() for k, v in cfg.embed.by_language.items()}, "ingest": ingest,
                 "counts": meta["counts"], "timings_s": run["timings"]}
     with _timed(run, "publish"):
         written = tasks.publish_report(cfg, tables, meta, manifest)
     summary = {"run_id": run["run_id"], "report": written["report.html"], "files": written, **meta["counts"],
+               "answers_only": meta["n_answers_only"],
                "alerts": tables["alerts"][["issue_id", "alert"]].to_dict(orient="records"), **run.get("plan", {})}
     Store(cfg.store.path).finish_run(run["run_id"], pd.Timestamp.now(tz="UTC"), summary)
     return summary
@@ -137,7 +141,11 @@ def rerender(config_path: str = "configs/default.yaml") -> dict:
     clusters["keyphrases"] = clusters.pop("keyphrases_json").map(json.loads)
     clusters["verbatims"] = clusters.pop("verbatims_json").map(json.loads)
     items = store.items()
-    items = items[items["item_id"].isin(assignments["item_id"])].reset_index(drop=True)
+    analysed = items["item_id"].isin(assignments["item_id"])
+    created = items.loc[analysed, "created_at"]
+    # the run's survey answers without a comment: those in the period of the run's analysed items
+    answers = items[(items["text"] == "") & items["created_at"].between(created.min(), created.max())]
+    items = items[analysed].reset_index(drop=True)
     summary = json.loads(store.table("runs", "WHERE run_id = ?", [run_id])["summary_json"].iloc[0] or "{}")
     plan = {k: summary[k] for k in ("clustering", "as_of", "fit_key") if k in summary}
     run = _run(cfg, run_id, plan=plan)
@@ -148,7 +156,7 @@ def rerender(config_path: str = "configs/default.yaml") -> dict:
     earlier = store.table("runs", "WHERE status = 'completed' AND run_id < ?", [run_id])
     issues = {"events": store.table("issue_events", "WHERE run_id = ?", [run_id]), "first_run": earlier.empty,
               "labels": dict(zip(states["issue_id"], states["label"]))}
-    return publish(cfg, run, items, assignments, clusters, ingest, issues)
+    return publish(cfg, run, items, assignments, clusters, ingest, issues, answers.reset_index(drop=True))
 
 
 def nightly_deployment(cfg: PipelineConfig, config_path: str):

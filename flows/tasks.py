@@ -13,6 +13,7 @@ import pandas as pd
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
+from nlp.abuse import abuse_by_stage, abuse_kinds
 from nlp.alerts import issue_alerts
 from nlp.analysis import embedding_space, embedding_spaces, scored_items, space_spec
 from nlp.cluster import cluster_embeddings, cluster_labels
@@ -20,12 +21,14 @@ from nlp.config import PipelineConfig
 from nlp.embed import embed_texts, get_embedder
 from nlp.issues import assign_to_issues, track_issues
 from nlp.label import centrality, describe_clusters
+from nlp.listening import brand_mentions
+from nlp.metrics import metric_tables
 from nlp.rank import followup_items, rank_pain_points
 from nlp.report import build_report, render_html, render_markdown, stage_name, write_report_files
 from nlp.schema import stable_hash
-from nlp.sentiment import score_sentiment
+from nlp.sentiment import answer_sentiment, score_sentiment
 from nlp.sources import read_source
-from nlp.stages import assign_stages, stage_examples, stage_similarity
+from nlp.stages import assign_stages, stage_examples, stage_similarity, touchpoint_stages
 from nlp.store import Store
 from nlp.tokenize import Tokens, tokenize_texts
 from nlp.trends import growth, period_trends, weekly_trends
@@ -87,8 +90,35 @@ def replay_dates(cfg: PipelineConfig, since: str | None, until: str | None, ever
 
 
 @task
-def tokenize_items(items: pd.DataFrame) -> list[Tokens]:
-    return tokenize_texts(items["text"].tolist(), items["lang"].tolist())
+def analysis_scope(cfg: PipelineConfig, items: pd.DataFrame, plan: dict) -> np.ndarray:
+    """Which items this run tokenizes and scores: all of them for a full fit; for a delta run, the items the
+    last run did not see or whose text changed since, plus the last run's outliers of the last
+    cluster.new_issue_days days (new issues are looked for among them). The others keep the last run's results."""
+    if plan["clustering"] != "delta":
+        return np.ones(len(items), dtype=bool)
+    store = Store(cfg.store.path)
+    previous, _ = store.latest_results()
+    known = dict(zip(previous["item_id"], previous["cluster_id"]))
+    space = embedding_space(items["lang"], cfg.embed)
+    embedded = set()
+    for name in space.unique():
+        hashes = items.loc[(space == name).to_numpy(), "content_hash"].tolist()
+        embedded |= store.cached_hashes(hashes, get_embedder(space_spec(name, cfg.embed)).model_key)
+    last = items["item_id"].map(known)
+    recent = items["created_at"] >= pd.Timestamp(plan["as_of"]) - pd.Timedelta(days=cfg.cluster.new_issue_days)
+    scope = (last.isna() | ~items["content_hash"].isin(embedded) | ((last == "outlier") & recent)).to_numpy()
+    get_run_logger().info("delta: %d of %d items are new, changed or recent outliers", int(scope.sum()), len(items))
+    return scope
+
+
+@task
+def tokenize_items(items: pd.DataFrame, scope: np.ndarray) -> list[Tokens | None]:
+    """Tokens of the items in scope (None for the others), each text tokenized once for every later step."""
+    idx = np.flatnonzero(scope)
+    tokens: list[Tokens | None] = [None] * len(items)
+    for i, tok in zip(idx, tokenize_texts(items["text"].iloc[idx].tolist(), items["lang"].iloc[idx].tolist())):
+        tokens[i] = tok
+    return tokens
 
 
 @task
@@ -125,7 +155,9 @@ def plan_clustering(cfg: PipelineConfig, items: pd.DataFrame) -> dict:
     fit used the same clustering and embedding config and is at most cluster.refit_every_days old."""
     store = Store(cfg.store.path)
     as_of = items["created_at"].max() if len(items) else pd.Timestamp.now(tz="UTC")
-    fit_key = stable_hash(cfg.cluster.model_dump_json(), cfg.embed.model_dump_json())
+    # a delta run reuses the last run's sentiment and keyphrases: any config they depend on forces a full run
+    fit_key = stable_hash(cfg.cluster.model_dump_json(), cfg.embed.model_dump_json(),
+                          cfg.sentiment.model_dump_json(), cfg.label.model_dump_json())
     last = store.last_full_fit()
     age = (as_of - pd.Timestamp(last["as_of"])) if last else None
     delta = bool(last and last.get("fit_key") == fit_key and pd.Timedelta(0) <= age
@@ -138,14 +170,14 @@ def plan_clustering(cfg: PipelineConfig, items: pd.DataFrame) -> dict:
 
 @task
 def cluster_items(cfg: PipelineConfig, items: pd.DataFrame, vectors: dict[str, np.ndarray],
-                  plan: dict) -> tuple[pd.DataFrame, str]:
+                  plan: dict, scope: np.ndarray) -> tuple[pd.DataFrame, str]:
     """(item_id, lang (embedding space), cluster_id, centrality; the clustering done): a full fit, or (delta)
     new items into known issues, with the new items that fit none clustered among themselves."""
     space, mode, centre = embedding_space(items["lang"], cfg.embed), plan["clustering"], cfg.cluster.center
     centered = frozenset(lang for lang in vectors if centre == "always" or (
         centre == "auto" and get_embedder(space_spec(lang, cfg.embed)).common_direction))
     if mode == "delta":
-        assigned = _into_known_issues(cfg, items, space, vectors, centered)
+        assigned = _into_known_issues(cfg, items, space, vectors, centered, scope)
     else:
         assigned = cluster_embeddings(items["item_id"], space, vectors, cfg.cluster, centered)
         assigned = items[["item_id"]].merge(assigned, on="item_id", how="left")
@@ -157,15 +189,18 @@ def cluster_items(cfg: PipelineConfig, items: pd.DataFrame, vectors: dict[str, n
 
 
 def _into_known_issues(cfg: PipelineConfig, items: pd.DataFrame, space: pd.Series,
-                       vectors: dict[str, np.ndarray], centered: frozenset[str]) -> pd.DataFrame:
+                       vectors: dict[str, np.ndarray], centered: frozenset[str], scope: np.ndarray) -> pd.DataFrame:
     """New items into the known issues; the items that fit none are clustered among themselves, so a new
     issue shows up within days rather than at the next full fit (issue matching then names it)."""
     store = Store(cfg.store.path)
     base = pd.DataFrame({"item_id": items["item_id"].to_numpy(), "lang": space.to_numpy()})
     seen = store.latest_members(include_outliers=True)
-    assigned = assign_to_issues(base, vectors, seen[seen["issue_id"] != "outlier"], store.issue_states())
-    # every item that fits no issue, old outliers included, so that a new issue's items accumulate night by night
-    leftover = (assigned["cluster_id"] == "outlier").to_numpy()
+    # items seen by the last run keep what it gave them (outliers too: the same data twice gives the same answer);
+    # only items new since then are placed by nearest issue centroid
+    assigned = assign_to_issues(base, vectors, seen, store.issue_states())
+    # the items of the last days that fit no issue, old outliers included, so that a new issue's items
+    # accumulate night by night
+    leftover = (assigned["cluster_id"] == "outlier").to_numpy() & scope
     for lang, vecs in vectors.items():
         in_space = (assigned["lang"] == lang).to_numpy()
         rows = np.flatnonzero(leftover[in_space])
@@ -178,8 +213,19 @@ def _into_known_issues(cfg: PipelineConfig, items: pd.DataFrame, space: pd.Serie
 
 @task
 def describe_items(cfg: PipelineConfig, items: pd.DataFrame, assigned: pd.DataFrame,
-                   tokens: list[Tokens]) -> pd.DataFrame:
-    return describe_clusters(assigned, items["text"], tokens, cfg.label)
+                   tokens: list[Tokens | None], plan: dict) -> pd.DataFrame:
+    """Keyphrases, label and verbatims per cluster. A delta run describes only its new clusters; the known
+    issues keep the last run's description (with this run's size)."""
+    if plan["clustering"] != "delta":
+        return describe_clusters(assigned, items["text"], tokens, cfg.label)
+    fresh = assigned["cluster_id"].str.contains("-new", regex=False).to_numpy()
+    new = describe_clusters(assigned[fresh], items["text"][fresh], [tokens[i] for i in np.flatnonzero(fresh)],
+                            cfg.label)
+    _, previous = Store(cfg.store.path).latest_results()
+    sizes = assigned.loc[~fresh & (assigned["cluster_id"] != "outlier"), "cluster_id"].value_counts()
+    known = previous[previous["cluster_id"].isin(sizes.index)].assign(
+        size=lambda f: f["cluster_id"].map(sizes).astype(int))
+    return pd.concat([known[new.columns], new], ignore_index=True).sort_values("cluster_id", ignore_index=True)
 
 
 @task
@@ -220,8 +266,15 @@ def stage_items(cfg: PipelineConfig, items: pd.DataFrame, assigned: pd.DataFrame
 
 
 @task
-def sentiment_items(cfg: PipelineConfig, items: pd.DataFrame, tokens: list[Tokens]) -> pd.DataFrame:
-    return score_sentiment(items, tokens, cfg.sentiment)
+def sentiment_items(cfg: PipelineConfig, items: pd.DataFrame, tokens: list[Tokens | None],
+                    scope: np.ndarray) -> pd.DataFrame:
+    """Sentiment of the items in scope; the others (a delta run) keep the last run's score."""
+    scored = score_sentiment(items[scope], [tokens[i] for i in np.flatnonzero(scope)], cfg.sentiment)
+    if scope.all():
+        return scored
+    previous, _ = Store(cfg.store.path).latest_results()
+    kept = items.loc[~scope, ["item_id"]].merge(previous[["item_id", "sentiment"]], on="item_id", how="left")
+    return pd.concat([scored, kept], ignore_index=True).set_index("item_id").loc[items["item_id"]].reset_index()
 
 
 @task(retries=2, retry_delay_seconds=5)
@@ -232,42 +285,51 @@ def save_results(cfg: PipelineConfig, run_id: str, assignments: pd.DataFrame, cl
 
 @task
 def rank_items(cfg: PipelineConfig, items: pd.DataFrame, assignments: pd.DataFrame, clusters: pd.DataFrame,
-               issues: dict) -> dict[str, pd.DataFrame]:
-    """Pain points per stage, weekly trends per stage and issue, the follow-up queue and the alerts.
-    ``issues`` has this run's issue events, labels of every known issue and whether this is the first run."""
+               issues: dict, answers: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Pain points per stage, weekly trends per stage and issue, CX metrics and impact, the follow-up queue,
+    social listening, abusive messages and the alerts. ``issues`` has this run's issue events, labels of every
+    known issue and whether this is the first run; ``answers`` are survey answers without a comment (they count
+    in the metrics and the follow-up queue only)."""
     scored = scored_items(items, assignments)
+    scored["abuse"] = pd.Series(abuse_kinds(scored["text"].tolist()), index=scored.index, dtype="string")
+    scored["quotable"] = scored["abuse"].isna() | cfg.agent.quote_abusive
     tz, neg = cfg.ingest.timezone, cfg.sentiment.negative_below
     # issue trends reach back beyond the window: every stored item with its latest issue
     stored = Store(cfg.store.path).history()
     history = pd.concat([stored[~stored["item_id"].isin(scored["item_id"])],
                          scored[stored.columns.intersection(scored.columns)]], ignore_index=True)
+    responses = pd.concat([scored, answers.assign(stage=touchpoint_stages(answers, cfg.stages),
+                                                  sentiment=answer_sentiment(answers))], ignore_index=True)
+    metrics = metric_tables(responses, cfg.metrics)
     grown = growth(scored, ["stage", "cluster_id"], tz, cfg.trends)
-    ranked = rank_pain_points(scored, clusters, grown, cfg.rank, neg)
+    ranked = rank_pain_points(scored, clusters, grown, metrics.pop("pair_impact"), cfg.rank, neg)
     as_of = scored["created_at"].max() if len(scored) else pd.Timestamp.now(tz="UTC")
     alerts = issue_alerts(scored, issues["events"], cfg.alerts, as_of, issues["first_run"])
     main_stage = scored.groupby("cluster_id")["stage"].agg(lambda s: s.mode().iloc[0])
     alerts["label"] = alerts["issue_id"].map(issues["labels"]).fillna(alerts["issue_id"])
     alerts["stage"] = alerts["issue_id"].map(main_stage).fillna("unassigned")
     return {
-        "scored": scored, "pain_points": ranked,
+        "scored": scored, "clusters": clusters, "pain_points": ranked, **metrics,
         "stage_weekly": weekly_trends(scored, "stage", tz, neg),
         "issue_weekly": weekly_trends(history, "cluster_id", tz, neg),
         "issue_daily": period_trends(history, "cluster_id", tz, neg, "day"),
-        "followup": followup_items(scored, cfg.followup, as_of), "alerts": alerts,
+        "followup": followup_items(responses, cfg.followup, as_of), "alerts": alerts,
+        "listening": brand_mentions(scored, cfg.listening, neg),
+        "abuse": abuse_by_stage(scored),
     }
 
 
 @task(retries=2, retry_delay_seconds=5)
 def publish_report(cfg: PipelineConfig, tables: dict[str, pd.DataFrame], meta: dict, manifest: dict) -> dict:
     """Write the report files under report.out_dir/<run date>/ and publish Prefect artifacts."""
-    scored = tables["scored"]
-    report = build_report(cfg, scored, tables["pain_points"], tables["stage_weekly"], tables["issue_weekly"],
-                          tables["followup"], meta, tables["alerts"])
+    report = build_report(cfg, tables, meta)
     out_dir = Path(cfg.report.out_dir) / meta["run_date"]
     csv_tables = {
         "pain_points": tables["pain_points"].assign(stage_name=lambda f: f["stage"].map(lambda k: stage_name(cfg, k))),
         "stage_weekly": tables["stage_weekly"], "issue_weekly": tables["issue_weekly"],
         "issue_daily": tables["issue_daily"], "followup": tables["followup"], "alerts": tables["alerts"],
+        **{name: tables[name] for name in ("overall_metrics", "stage_metrics", "issue_metrics", "issue_impact",
+                                           "listening", "abuse")},
     }
     markdown = render_markdown(report)
     written = write_report_files(out_dir, render_html(report), markdown, csv_tables, manifest, report)

@@ -75,6 +75,11 @@ class ClusterConfig(_Model):
     # between full refits, a nightly run puts only its new items into the known issues (nearest centroid
     # within the issue's radius); a full UMAP + HDBSCAN fit happens when the last one is this many days old
     refit_every_days: int = 7
+    # a delta run looks for new issues among the items of the last N days that fit no known issue; only these
+    # and the new items are tokenized and scored (the rest keep the last run's results)
+    new_issue_days: int = 14
+    # above this many distinct items a space is fit on a seeded sample of them and the rest predicted (None: never)
+    fit_sample: int | None = 20000
     seed: int = 42
 
 
@@ -99,6 +104,8 @@ class Stage(_Model):
     examples_en: list[str] = Field(default_factory=list)
     source_kinds: list[str] = Field(default_factory=list)  # hint: these kinds lean to this stage
     channels: list[str] = Field(default_factory=list)  # hint: these ticket channels lean to this stage
+    # survey touchpoints asked at this stage (a survey answer without a comment is placed by these alone)
+    touchpoints: list[str] = Field(default_factory=list)
 
 
 class StagesConfig(_Model):
@@ -146,11 +153,28 @@ class AlertsConfig(_Model):
     sentiment_drop: float = 0.25  # a mean-sentiment drop at least this large (and significant) alerts
 
 
+class MetricsConfig(_Model):
+    """CX metrics per stage and per issue (NPS, CSAT, CES, rating, response/resolution times, FCR)."""
+
+    min_count: int = 10  # fewer answers: "not enough data", no value shown and no impact computed
+    confidence: float = 0.95  # of the intervals (Wilson for shares, normal for NPS/means, order statistics
+    # for medians and p90)
+    fcr_repeat_days: float = 7.0  # a ticket is not first-contact resolved if its customer writes again within this
+
+    @field_validator("confidence")
+    @classmethod
+    def _proper(cls, v: float) -> float:
+        if not 0.5 <= v < 1:
+            raise ValueError("metrics.confidence must be in [0.5, 1)")
+        return v
+
+
 class RankWeights(_Model):
-    volume: float = 0.35
-    negativity: float = 0.30
+    volume: float = 0.30
+    negativity: float = 0.25
     growth: float = 0.15
-    severity: float = 0.20
+    severity: float = 0.15
+    impact: float = 0.15  # how much NPS/CSAT/CES/rating/FCR would gain if the pain point's items scored like the rest
 
     @model_validator(mode="after")
     def _sensible(self) -> RankWeights:
@@ -173,6 +197,27 @@ class RankConfig(_Model):
 class FollowupConfig(_Model):
     sentiment_below: float = -0.5
     unresolved_after_days: float = 3.0
+    detractors: bool = True  # survey answers with NPS 0-6 need an answer too
+    csat_at_most: float = 2.0  # and CSAT answers this low
+
+
+class Brand(_Model):
+    name: str
+    variants: list[str] = Field(default_factory=list)  # spellings to count (Japanese and English); name included
+
+
+class ListeningConfig(_Model):
+    """Social listening: mentions of our brand and of competitors, with sentiment and top issues."""
+
+    brands: list[Brand] = Field(default_factory=list)
+    competitors: list[Brand] = Field(default_factory=list)
+    top_issues: int = 3
+
+
+class AgentConfig(_Model):
+    """Agent experience: abusive customer messages (insults, threats; カスハラ)."""
+
+    quote_abusive: bool = False  # abusive messages are kept out of the report's quotes unless this is true
 
 
 class ReportConfig(_Model):
@@ -200,6 +245,9 @@ class PipelineConfig(_Model):
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     rank: RankConfig = Field(default_factory=RankConfig)
     followup: FollowupConfig = Field(default_factory=FollowupConfig)
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+    listening: ListeningConfig = Field(default_factory=ListeningConfig)
+    agent: AgentConfig = Field(default_factory=AgentConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
 

@@ -151,11 +151,12 @@ def track_issues(assigned: pd.DataFrame, clusters: pd.DataFrame, vectors: dict[s
 
 def assign_to_issues(assigned: pd.DataFrame, vectors: dict[str, np.ndarray], known: pd.DataFrame,
                      states: pd.DataFrame) -> pd.DataFrame:
-    """Between full refits: items already in an issue keep it; each new item joins the active issue of its
-    space with the most similar centroid if the similarity reaches that issue's radius, else it is an outlier.
+    """Between full refits: items the previous run saw keep its answer (an issue, or outlier); each new item
+    joins the active issue of its space with the most similar centroid if the similarity reaches that issue's
+    radius, else it is an outlier.
 
     ``assigned``: item_id, lang (space), rows of each space aligned with vectors[space];
-    ``known``: item_id, issue_id of the previous run; ``states``: issue_id, space, centroid, radius, status.
+    ``known``: item_id, issue_id (or "outlier") of the previous run; ``states``: issue_id, space, centroid, radius, status.
     Returns ``assigned`` with cluster_id (issue ids)."""
     out = assigned.copy()
     previous = dict(zip(known["item_id"], known["issue_id"]))

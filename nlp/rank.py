@@ -1,4 +1,5 @@
-"""Ranking pain points per stage: one explainable score from volume, negativity, growth and severity."""
+"""Ranking pain points per stage: one explainable score from volume, negativity, growth, severity and impact on
+the CX metrics (NPS, CSAT, CES, rating, first-contact resolution)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pandas as pd
 from nlp.cluster import OUTLIER
 from nlp.config import FollowupConfig, RankConfig
 from nlp.label import representative_verbatims
+from nlp.metrics import IMPACT_METRICS
 
 
 def severity_flags(scored: pd.DataFrame, cfg: RankConfig) -> pd.Series:
@@ -27,14 +29,16 @@ def _flag(series: pd.Series) -> np.ndarray:
     return series.astype("boolean").fillna(False).to_numpy(dtype=bool)
 
 
-def rank_pain_points(scored: pd.DataFrame, clusters: pd.DataFrame, growth: pd.DataFrame,
+def rank_pain_points(scored: pd.DataFrame, clusters: pd.DataFrame, growth: pd.DataFrame, impacts: pd.DataFrame,
                      cfg: RankConfig, negative_below: float) -> pd.DataFrame:
     """One row per (stage, cluster_id) with at least ``cfg.min_items`` items, best first within each stage.
 
-    ``scored`` has one row per item with stage, cluster_id, centrality, sentiment, text and the ticket/review
-    fields;
-    ``growth`` has stage, cluster_id, growth. Each score part is a column: volume_score, negativity_score,
-    growth_score, severity_score (all in [0, 1]) and score, their weighted mean."""
+    ``scored`` has one row per item with stage, cluster_id, centrality, sentiment, text, the ticket/review
+    fields and ``quotable`` (False keeps an item out of the quotes, e.g. an abusive message);
+    ``growth`` has stage, cluster_id, growth; ``impacts`` has stage, cluster_id, metric, impact (points gained
+    if the pair's items scored like the rest, see nlp.metrics.metric_impact). Each score part is a column:
+    volume_score, negativity_score, growth_score, severity_score, impact_score (all in [0, 1]) and score,
+    their weighted mean; impact_<metric> columns hold the raw impacts."""
     frame = scored[scored["cluster_id"] != OUTLIER].assign(
         negative=scored["sentiment"] < negative_below, severe=severity_flags(scored, cfg))
     stage_totals = scored.groupby("stage").size().rename("stage_total")
@@ -46,22 +50,46 @@ def rank_pain_points(scored: pd.DataFrame, clusters: pd.DataFrame, growth: pd.Da
         return _empty()
     pp = pp.merge(stage_totals, on="stage").merge(growth, on=["stage", "cluster_id"], how="left")
     pp = pp.merge(clusters[["cluster_id", "lang", "label", "keyphrases"]], on="cluster_id", how="left")
-    pp = pp.merge(_stage_verbatims(frame, cfg.verbatims), on=["stage", "cluster_id"], how="left")
+    quotable = frame[frame["quotable"]] if "quotable" in frame else frame
+    pp = pp.merge(_stage_verbatims(quotable, cfg.verbatims), on=["stage", "cluster_id"], how="left")
+    pp["verbatims"] = pp["verbatims"].map(lambda v: v if isinstance(v, list) else [])
+    pp = pp.merge(_impact_columns(impacts), on=["stage", "cluster_id"], how="left")
     pp["share_of_stage"] = pp["count"] / pp["stage_total"]
     pp["volume_score"] = np.log1p(pp["count"]) / np.log1p(pp["count"].max())
     pp["negativity_score"] = pp["negative_share"]
     pp["growth_score"] = np.clip(pp["growth"].fillna(0.0), 0, 2) / 2
     pp["severity_score"] = pp["severe_share"]
+    pp["impact_score"] = _impact_score(pp)
     w = cfg.weights
-    total = w.volume + w.negativity + w.growth + w.severity
+    total = w.volume + w.negativity + w.growth + w.severity + w.impact
     pp["score"] = (w.volume * pp["volume_score"] + w.negativity * pp["negativity_score"]
-                   + w.growth * pp["growth_score"] + w.severity * pp["severity_score"]) / total
+                   + w.growth * pp["growth_score"] + w.severity * pp["severity_score"]
+                   + w.impact * pp["impact_score"]) / total
     pp = pp.sort_values(["stage", "score", "count", "cluster_id"], ascending=[True, False, False, True])
     pp["rank"] = pp.groupby("stage").cumcount() + 1
     numeric = ["share_of_stage", "negative_share", "mean_sentiment", "severe_share", "volume_score",
-               "negativity_score", "growth_score", "severity_score", "score", "growth"]
+               "negativity_score", "growth_score", "severity_score", "impact_score", "score", "growth"]
     pp[numeric] = pp[numeric].astype(float).round(4)
     return pp[_COLUMNS].reset_index(drop=True)
+
+
+def _impact_columns(impacts: pd.DataFrame) -> pd.DataFrame:
+    """stage, cluster_id and one impact_<metric> column per impact metric (NaN where not measurable)."""
+    wide = impacts.pivot_table(index=["stage", "cluster_id"], columns="metric", values="impact", aggfunc="first") \
+        if not impacts.empty else pd.DataFrame(index=pd.MultiIndex.from_arrays([[], []], names=["stage", "cluster_id"]))
+    wide = wide.reindex(columns=list(IMPACT_METRICS)).add_prefix("impact_")
+    return wide.reset_index()
+
+
+def _impact_score(pp: pd.DataFrame) -> pd.Series:
+    """Per metric, a pain point's impact over the largest positive impact of any pain point (so 1.0 is the
+    pain point that costs that metric most); the score is the largest of these over the metrics."""
+    parts = []
+    for metric in IMPACT_METRICS:
+        col = pp[f"impact_{metric}"].astype(float)
+        top = col.clip(lower=0).max()
+        parts.append((col.clip(lower=0) / top).fillna(0.0) if top and top > 0 else pd.Series(0.0, index=pp.index))
+    return pd.concat(parts, axis=1).max(axis=1) if parts else pd.Series(0.0, index=pp.index)
 
 
 def _stage_verbatims(frame: pd.DataFrame, n: int) -> pd.DataFrame:
@@ -75,28 +103,37 @@ def _stage_verbatims(frame: pd.DataFrame, n: int) -> pd.DataFrame:
 
 _COLUMNS = ["stage", "rank", "cluster_id", "lang", "label", "count", "share_of_stage", "negative_share",
             "mean_sentiment", "growth", "recent_count", "baseline_count", "severe_share", "volume_score",
-            "negativity_score", "growth_score", "severity_score", "score", "keyphrases", "verbatims"]
+            "negativity_score", "growth_score", "severity_score", "impact_score", "score",
+            *[f"impact_{m}" for m in IMPACT_METRICS], "keyphrases", "verbatims"]
 
 
 def _empty() -> pd.DataFrame:
     return pd.DataFrame(columns=_COLUMNS)
 
 
-def followup_items(scored: pd.DataFrame, cfg: FollowupConfig, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Items that need a human answer, most urgent first: strongly negative reviews/mentions, tickets that
-    were reopened, and tickets still unresolved after cfg.unresolved_after_days."""
-    negative = (scored["sentiment"] <= cfg.sentiment_below).to_numpy(dtype=bool)
-    is_ticket = (scored["source_kind"] == "ticket").to_numpy(dtype=bool)
-    reopened = is_ticket & _flag(scored["reopened"])
-    age_days = ((as_of - scored["created_at"]).dt.total_seconds() / 86400).to_numpy(dtype=float)
-    unresolved = is_ticket & scored["resolved_at"].isna().to_numpy(dtype=bool) & (age_days > cfg.unresolved_after_days)
-    need = negative | reopened | unresolved
-    out = scored[need].assign(
-        reason=np.select([reopened[need], unresolved[need]], ["reopened", "unresolved"], default="negative"),
-        urgency=np.round(-scored["sentiment"].to_numpy(dtype=float)[need] + 0.5 * reopened[need]
-                         + 0.5 * unresolved[need], 4),
-    )
-    cols = ["item_id", "source_kind", "source_name", "source_id", "created_at", "stage", "cluster_id", "reason",
-            "urgency", "sentiment", "text"]
+def followup_items(responses: pd.DataFrame, cfg: FollowupConfig, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Items that need a human answer, most urgent first: strongly negative reviews/mentions/tickets, survey
+    detractors (NPS 0-6) and low CSAT answers, tickets that were reopened, and tickets still unresolved after
+    cfg.unresolved_after_days. Items the source marks as answered are left out. ``reasons`` lists every reason,
+    ``reason`` is the first; urgency = the text's negativity + one point per reason beyond the first."""
+    survey = (responses["source_kind"] == "survey").to_numpy(dtype=bool)
+    is_ticket = (responses["source_kind"] == "ticket").to_numpy(dtype=bool)
+    age_days = ((as_of - responses["created_at"]).dt.total_seconds() / 86400).to_numpy(dtype=float)
+    flags = {
+        "reopened": is_ticket & _flag(responses["reopened"]),
+        "unresolved": is_ticket & responses["resolved_at"].isna().to_numpy(dtype=bool)
+        & (age_days > cfg.unresolved_after_days),
+        "detractor": survey & _flag(responses["nps"].astype("Float64") <= 6) & cfg.detractors,
+        "low_csat": survey & _flag(responses["csat"].astype("Float64") <= cfg.csat_at_most),
+        "negative": (responses["sentiment"].astype(float) <= cfg.sentiment_below).to_numpy(dtype=bool),
+    }
+    need = np.logical_or.reduce(list(flags.values())) & ~_flag(responses["answered"])
+    reasons = [[name for name, hit in flags.items() if hit[i]] for i in np.flatnonzero(need)]
+    negativity = np.clip(-responses["sentiment"].astype(float).fillna(0.0).to_numpy()[need], 0, 1)
+    out = responses[need].assign(
+        reason=[r[0] for r in reasons], reasons=[", ".join(r) for r in reasons],
+        urgency=np.round(negativity + np.array([len(r) for r in reasons], dtype=float) - 1, 4))
+    cols = ["item_id", "source_kind", "source_name", "source_id", "customer_id", "created_at", "stage", "cluster_id",
+            "reason", "reasons", "urgency", "sentiment", "nps", "csat", "text"]
     return out.sort_values(["urgency", "created_at", "item_id"], ascending=[False, False, True])[cols] \
         .reset_index(drop=True)

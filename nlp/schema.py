@@ -6,16 +6,16 @@ import hashlib
 
 import pandas as pd
 
-SOURCE_KINDS = ("review", "social", "ticket")
+SOURCE_KINDS = ("review", "social", "ticket", "survey")
 
 # column -> (pandas dtype, description). The order is the order of the store's items table.
 ITEM_COLUMNS: dict[str, tuple[str, str]] = {
     "item_id": ("string", "stable id: hash of source name + source id (or of the content when there is none)"),
-    "source_kind": ("string", "review | social | ticket"),
+    "source_kind": ("string", "review | social | ticket | survey"),
     "source_name": ("string", "the source's name in config"),
     "source_id": ("string", "the row's id in its source, if any"),
     "created_at": ("datetime64[us, UTC]", "when the customer wrote it (UTC)"),
-    "text": ("string", "normalised, PII-redacted text"),
+    "text": ("string", "normalised, PII-redacted text (empty only for a survey answer without a comment)"),
     "content_hash": ("string", "hash of text: the embedding cache key"),
     "lang": ("string", "ja | en | other"),
     "rating": ("Float64", "star rating 1-5 (reviews)"),
@@ -29,7 +29,12 @@ ITEM_COLUMNS: dict[str, tuple[str, str]] = {
     "resolved_at": ("datetime64[us, UTC]", "resolution time (tickets)"),
     "contact_count": ("Float64", "contacts for the same issue (tickets)"),
     "reopened": ("boolean", "ticket was reopened"),
-    "csat": ("Float64", "CSAT 1-5 attached to a ticket"),
+    "csat": ("Float64", "CSAT 1-5 (tickets, surveys)"),
+    "nps": ("Float64", "likelihood to recommend 0-10 (surveys)"),
+    "ces": ("Float64", "customer effort score 1-7, higher = easier (surveys)"),
+    "touchpoint": ("string", "where a survey was asked (post-purchase, after support, ...)"),
+    "customer_id": ("string", "the customer's id in the source system, for follow-up (PII-redacted)"),
+    "answered": ("boolean", "the source says someone already answered this item"),
 }
 
 # canonical fields a source kind must map (the rest are optional)
@@ -37,14 +42,16 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "review": ("text", "created_at"),
     "social": ("text", "created_at"),
     "ticket": ("text", "created_at"),
+    "survey": ("text", "created_at"),  # the comment may be empty when the answer has a score
 }
 
 # fields a reader accepts from the user's columns, per kind (text may be built from subject + body)
 OPTIONAL_FIELDS: dict[str, tuple[str, ...]] = {
-    "review": ("source_id", "rating", "product", "author"),
-    "social": ("source_id", "author", "platform", "reach", "likes"),
-    "ticket": ("source_id", "subject", "author", "channel", "first_response_at", "resolved_at",
+    "review": ("source_id", "rating", "product", "author", "customer_id", "answered"),
+    "social": ("source_id", "author", "platform", "reach", "likes", "answered"),
+    "ticket": ("source_id", "subject", "author", "customer_id", "channel", "first_response_at", "resolved_at",
                "contact_count", "reopened", "csat"),
+    "survey": ("source_id", "nps", "csat", "ces", "touchpoint", "channel", "author", "customer_id", "answered"),
 }
 
 QUARANTINE_COLUMNS = ("source_name", "source_path", "row_number", "reason", "raw")

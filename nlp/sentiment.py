@@ -69,13 +69,24 @@ def _english(text: str, tokens: Tokens) -> float:
     return float(np.clip(score + cues, -1.0, 1.0)) if cues else score
 
 
+def answer_sentiment(items: pd.DataFrame) -> np.ndarray:
+    """The customer's own score as a polarity in [-1, 1] (NaN when none): star rating or CSAT 1-5, else NPS 0-10,
+    else CES 1-7 (higher = easier), each mapped linearly around its midpoint."""
+    def scaled(col: str, mid: float, half: float) -> pd.Series:
+        return ((items[col].astype("Float64") - mid) / half).astype("Float64")
+
+    score = scaled("rating", 3, 2).fillna(scaled("csat", 3, 2)).fillna(scaled("nps", 5, 5)).fillna(scaled("ces", 4, 3))
+    return score.astype(float).to_numpy(na_value=np.nan)
+
+
 def score_sentiment(items: pd.DataFrame, tokens: list[Tokens], cfg: SentimentConfig) -> pd.DataFrame:
-    """item_id, text_sentiment, rating_sentiment (NaN when none) and sentiment (the blend)."""
+    """item_id, text_sentiment, rating_sentiment (the customer's own score, NaN when none) and sentiment (the
+    blend; the score alone for a survey answer without a comment)."""
     text_scores = np.array([text_sentiment(t, tok) for t, tok in zip(items["text"], tokens)], dtype=float)
-    stars = items["rating"].astype("Float64").fillna(items["csat"].astype("Float64"))
-    rating_scores = ((stars - 3.0) / 2.0).astype(float).to_numpy(na_value=np.nan)
+    rating_scores = answer_sentiment(items)
     blended = np.where(np.isnan(rating_scores), text_scores,
                        cfg.rating_weight * np.nan_to_num(rating_scores) + (1 - cfg.rating_weight) * text_scores)
+    blended = np.where(items["text"].fillna("").str.len().to_numpy() == 0, rating_scores, blended)
     return pd.DataFrame({
         "item_id": items["item_id"].to_numpy(),
         "text_sentiment": text_scores.round(4),

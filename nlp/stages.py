@@ -61,7 +61,17 @@ def _hint_bonus(items: pd.DataFrame, cfg: StagesConfig) -> np.ndarray:
     bonus = np.zeros((len(items), len(cfg.stages)), dtype=np.float32)
     kinds = items["source_kind"].astype(str).to_numpy()
     channels = items["channel"].astype("string").fillna("").to_numpy()
+    touchpoints = items["touchpoint"].astype("string").fillna("").to_numpy() if "touchpoint" in items else \
+        np.full(len(items), "")
     for s, stage in enumerate(cfg.stages):
-        hit = np.isin(kinds, stage.source_kinds) | np.isin(channels, stage.channels)
+        hit = np.isin(kinds, stage.source_kinds) | np.isin(channels, stage.channels) \
+            | np.isin(touchpoints, stage.touchpoints)
         bonus[hit, s] = cfg.hint_bonus
     return bonus
+
+
+def touchpoint_stages(items: pd.DataFrame, cfg: StagesConfig) -> pd.Series:
+    """The stage of items placed by their survey touchpoint alone (answers without a comment): the first stage
+    that lists the touchpoint, else unassigned."""
+    by_touchpoint = {tp: stage.key for stage in reversed(cfg.stages) for tp in stage.touchpoints}
+    return items["touchpoint"].astype("string").map(by_touchpoint).fillna(UNASSIGNED).astype(str)

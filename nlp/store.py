@@ -48,6 +48,8 @@ CREATE TABLE IF NOT EXISTS issues (
     status VARCHAR, first_seen_run VARCHAR, last_seen_run VARCHAR, first_seen_at TIMESTAMPTZ,
     last_seen_at TIMESTAMPTZ, label_history_json VARCHAR, centroid BLOB, radius DOUBLE
 );
+-- a run's issue states wait here until the run completes, so a run that dies midway changes no issue
+CREATE TABLE IF NOT EXISTS pending_issues AS SELECT NULL::VARCHAR AS run_id, * FROM issues LIMIT 0;
 CREATE TABLE IF NOT EXISTS issue_events (
     run_id VARCHAR, issue_id VARCHAR, event VARCHAR, related_issue VARCHAR, detail VARCHAR
 );
@@ -56,6 +58,15 @@ CREATE TABLE IF NOT EXISTS clusters (
     verbatims_json VARCHAR, PRIMARY KEY (run_id, cluster_id)
 );
 """
+
+
+def _migrate(con: duckdb.DuckDBPyConnection) -> None:
+    """A store written by an older koe gets the item columns added since (empty for its old rows)."""
+    have = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns "
+                                      "WHERE table_name = 'items'").fetchall()}
+    for col, (dtype, _) in ITEM_COLUMNS.items():
+        if col not in have:
+            con.execute(f"ALTER TABLE items ADD COLUMN {col} {_SQL_TYPES[dtype]}")
 
 
 class StoreLockedError(RuntimeError):
@@ -83,6 +94,7 @@ class Store:
         try:
             if not read_only:
                 con.execute(_SCHEMA)
+                _migrate(con)
             yield con
         finally:
             con.close()
@@ -109,10 +121,24 @@ class Store:
         fh.write(f"pid {os.getpid()}, started {pd.Timestamp.now(tz='UTC'):%Y-%m-%d %H:%M:%S} UTC")
         fh.flush()
         try:
+            if self.path.exists():
+                self._close_crashed_runs()
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
             fh.close()
+
+    def _close_crashed_runs(self) -> None:
+        """Runs still 'running' when a run takes the lock died without finishing (killed, or the machine went
+        down): no live process can hold them. Mark them 'crashed' and drop their partial results, so that no
+        later run reads them as a run's."""
+        note = json.dumps({"crashed": "found still running by the next run; its partial results were dropped",
+                           "found_at": f"{pd.Timestamp.now(tz='UTC'):%Y-%m-%d %H:%M:%S} UTC"})
+        with self.transaction() as con:
+            dead = "SELECT run_id FROM runs WHERE status = 'running'"
+            for table in ("assignments", "clusters", "issue_events", "pending_issues"):
+                con.execute(f"DELETE FROM {table} WHERE run_id IN ({dead})")
+            con.execute("UPDATE runs SET status = 'crashed', summary_json = ? WHERE status = 'running'", [note])
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -126,20 +152,24 @@ class Store:
             con.execute("COMMIT")
 
     def upsert_items(self, items: pd.DataFrame, run_id: str) -> tuple[int, int]:
-        """Insert new items and update those whose text changed at the source; return (new, updated)."""
+        """Insert new items and update those that changed at the source (text, or e.g. a ticket resolved or a
+        review answered since the last export); return (new, updated). The same rows again change nothing."""
         if items.empty:
             return 0, 0
         frame = items[list(ITEM_COLUMNS)].copy()
         frame["first_run_id"] = run_id
-        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in ITEM_COLUMNS if c != "item_id")
+        cols = [c for c in ITEM_COLUMNS if c != "item_id"]
+        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in cols)
+        differs = "({}) IS DISTINCT FROM ({})"
         with self.transaction() as con:
             con.register("incoming", frame)
             new, changed = con.execute(
-                "SELECT count(*) FILTER (WHERE s.item_id IS NULL), "
-                "count(*) FILTER (WHERE s.item_id IS NOT NULL AND s.content_hash <> i.content_hash) "
-                "FROM incoming i LEFT JOIN items s USING (item_id)").fetchone()
-            con.execute(f"INSERT INTO items SELECT * FROM incoming ON CONFLICT (item_id) DO UPDATE SET {updates} "
-                        "WHERE items.content_hash <> EXCLUDED.content_hash")
+                "SELECT count(*) FILTER (WHERE s.item_id IS NULL), count(*) FILTER (WHERE s.item_id IS NOT NULL AND "
+                + differs.format(", ".join(f"s.{c}" for c in cols), ", ".join(f"i.{c}" for c in cols))
+                + ") FROM incoming i LEFT JOIN items s USING (item_id)").fetchone()
+            con.execute(f"INSERT INTO items BY NAME SELECT * FROM incoming ON CONFLICT (item_id) DO UPDATE SET {updates} "
+                        "WHERE " + differs.format(", ".join(f"items.{c}" for c in cols),
+                                                  ", ".join(f"EXCLUDED.{c}" for c in cols)))
         return int(new), int(changed)
 
     def add_quarantine(self, rows: pd.DataFrame, run_id: str) -> int:
@@ -169,7 +199,7 @@ class Store:
         for col, (dtype, _) in ITEM_COLUMNS.items():
             frame[col] = frame[col].astype(dtype) if not dtype.startswith("datetime") else \
                 pd.to_datetime(frame[col], utc=True).astype(dtype)
-        return frame
+        return frame[list(ITEM_COLUMNS)]
 
     def created_range(self) -> tuple[pd.Timestamp, pd.Timestamp] | None:
         """The oldest and newest item dates (UTC), without reading the items; None when there are none."""
@@ -192,6 +222,26 @@ class Store:
                 "WHERE e.model_key = ?", [model_key]).fetchall()
         return {h: np.frombuffer(v, dtype=np.float32) for h, v in rows}
 
+    def cached_hashes(self, hashes: list[str], model_key: str) -> set[str]:
+        """Which of ``hashes`` have a vector for ``model_key`` (without reading the vectors)."""
+        if not hashes:
+            return set()
+        with self.connect(read_only=True) as con:
+            con.register("wanted", pd.DataFrame({"content_hash": list(dict.fromkeys(hashes))}))
+            rows = con.execute("SELECT e.content_hash FROM embeddings e JOIN wanted w USING (content_hash) "
+                               "WHERE e.model_key = ?", [model_key]).fetchall()
+        return {h for (h,) in rows}
+
+    def latest_results(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The latest completed run's assignments (item_id, cluster_id, centrality, stage, stage_score,
+        sentiment) and clusters (cluster_id, lang, size, label, keyphrases, verbatims); empty before the first."""
+        run_id = self.latest_run_id()
+        assignments = self.table("assignments", "WHERE run_id = ?", [run_id]).drop(columns="run_id")
+        clusters = self.table("clusters", "WHERE run_id = ?", [run_id]).drop(columns="run_id")
+        clusters["keyphrases"] = clusters.pop("keyphrases_json").map(json.loads)
+        clusters["verbatims"] = clusters.pop("verbatims_json").map(json.loads)
+        return assignments, clusters
+
     def save_embeddings(self, hashes: list[str], vectors: np.ndarray, model_key: str) -> None:
         if not hashes:
             return
@@ -210,7 +260,12 @@ class Store:
                         [run_id, started_at.to_pydatetime(), json.dumps(config, ensure_ascii=False)])
 
     def finish_run(self, run_id: str, finished_at: pd.Timestamp, summary: dict, status: str = "completed") -> None:
+        """Close the run; a completed run's issue states (from save_results) become the known issues."""
         with self.transaction() as con:
+            if status == "completed":
+                con.execute("INSERT OR REPLACE INTO issues BY NAME SELECT * EXCLUDE (run_id) FROM pending_issues "
+                            "WHERE run_id = ?", [run_id])
+            con.execute("DELETE FROM pending_issues WHERE run_id = ?", [run_id])
             con.execute("UPDATE runs SET finished_at = ?, status = ?, summary_json = ? WHERE run_id = ?",
                         [finished_at.to_pydatetime(), status, json.dumps(summary, ensure_ascii=False, default=str),
                          run_id])
@@ -237,19 +292,19 @@ class Store:
 
     def save_results(self, run_id: str, assignments: pd.DataFrame, clusters: pd.DataFrame,
                      issues: pd.DataFrame | None = None, events: pd.DataFrame | None = None) -> None:
-        """Replace this run's assignments and clusters, upsert issue states and add this run's issue events,
-        in one transaction."""
+        """Replace this run's assignments, clusters, issue events and issue states, in one transaction. The issue
+        states become the known issues when the run completes (finish_run), not before."""
         with self.transaction() as con:
-            con.execute("DELETE FROM assignments WHERE run_id = ?", [run_id])
-            con.execute("DELETE FROM clusters WHERE run_id = ?", [run_id])
-            con.execute("DELETE FROM issue_events WHERE run_id = ?", [run_id])
+            for table in ("assignments", "clusters", "issue_events", "pending_issues"):
+                con.execute(f"DELETE FROM {table} WHERE run_id = ?", [run_id])
             if issues is not None and len(issues):
                 i = issues.copy()
                 i["keyphrases_json"] = [json.dumps(k, ensure_ascii=False) for k in i.pop("keyphrases")]
                 i["label_history_json"] = [json.dumps(h, ensure_ascii=False) for h in i.pop("label_history")]
                 i["centroid"] = [np.asarray(c, dtype=np.float32).tobytes() for c in i["centroid"]]
+                i.insert(0, "run_id", run_id)
                 con.register("i", i)
-                con.execute("INSERT OR REPLACE INTO issues BY NAME SELECT * FROM i")
+                con.execute("INSERT INTO pending_issues BY NAME SELECT * FROM i")
             if events is not None and len(events):
                 e = events[["issue_id", "event", "related_issue", "detail"]].copy()
                 e.insert(0, "run_id", run_id)

@@ -38,8 +38,9 @@ def test_every_row_is_accounted_for(runs):
     s = runs["first"]
     assert s["rows_read"] == (s["new_items"] + s["updated_items"] + s["already_stored"] + s["duplicates_in_file"]
                               + s["quarantined"])
-    assert s["quarantined"] == 6  # the malformed rows planted in the sample
-    assert s["items"] == s["new_items"] > 500
+    assert s["quarantined"] == 7  # the malformed rows planted in the sample
+    assert s["items"] + s["answers_only"] == s["new_items"] > 500  # survey answers without a comment: 100
+    assert s["answers_only"] == 100
 
 
 def test_rerun_adds_nothing_and_embeds_nothing(runs):
@@ -89,6 +90,32 @@ def test_no_pii_anywhere(runs):
     for secret in SECRETS:
         assert not any(secret in b for b in blobs), secret
     assert "[EMAIL]" in blobs[0] and "[PHONE]" in blobs[0]
+
+
+def _pages(read) -> list:
+    out = []
+    while page := read(len(out)):
+        out += page
+    return out
+
+
+def test_no_pii_in_prefect_logs_or_artifacts(runs):
+    """What Prefect keeps of the runs (logs and artifacts, as its UI shows them) holds no PII either."""
+    from prefect.client.orchestration import get_client
+    from prefect.logging.handlers import APILogWorker
+
+    APILogWorker.drain_all(timeout=30)  # logs reach the API in batches
+    with get_client(sync_client=True) as client:
+        logs = _pages(lambda offset: client.read_logs(limit=200, offset=offset))
+        artifacts = _pages(lambda offset: client.read_artifacts(limit=200, offset=offset))
+    messages = "\n".join(log.message for log in logs)
+    assert str(runs["tmp"]) in messages and "quarantined from" in messages  # these runs' logs were read
+    assert {"koe-report", "koe-pain-points"} <= {a.key for a in artifacts}
+    published = "\n".join(json.dumps([a.key, a.description, a.data], ensure_ascii=False, default=str)
+                          for a in artifacts)
+    for secret in SECRETS:
+        assert secret not in messages, secret
+        assert secret not in published, secret
 
 
 def test_outputs_and_manifest(runs):
@@ -171,3 +198,34 @@ def test_a_second_run_on_the_same_store_fails_at_once_with_a_clear_message(tmp_p
         with pytest.raises(StoreLockedError, match="another koe run"):
             nightly(str(config))
     assert not (tmp_path / "koe.duckdb").exists() or store.latest_run_id() is None  # it wrote nothing
+
+
+def test_cx_metrics_impact_followup_listening_and_abuse(runs):
+    """The sample's surveys and ticket timings give metrics per stage with intervals, impact in the ranking,
+    a follow-up queue without already-answered items, brand/competitor counts, and abusive tickets unquoted."""
+    files = runs["first"]["files"]
+    stage_metrics = pd.read_csv(files["stage_metrics.csv"])
+    overall = pd.read_csv(files["overall_metrics.csv"]).set_index("metric")
+    assert overall.loc["nps", "n"] == 240 and overall.loc["nps", "enough"]  # comments or not, every answer counts
+    assert overall.loc["nps", "low"] < overall.loc["nps", "value"] < overall.loc["nps", "high"]
+    delivery = stage_metrics[stage_metrics["stage"] == "delivery"].set_index("metric")
+    assert delivery.loc["nps", "value"] < overall.loc["nps", "value"]  # detractors write about late parcels
+    assert {"first_response_median_h", "fcr"} <= set(stage_metrics.loc[stage_metrics["enough"], "metric"])
+    pain = runs["first_pain"]
+    assert pain["impact_score"].max() == 1.0
+    top_nps = pain.loc[pain["impact_nps"].idxmax()]
+    assert top_nps["stage"] == "delivery" and any(w in top_nps["label"] for w in PLANTED["delivery"])
+    followup = pd.read_csv(files["followup.csv"])
+    items = Store(load_config(runs["config"]).store.path).table("items")
+    answered = set(items.loc[items["answered"].fillna(False).astype(bool), "item_id"])
+    assert answered and not answered & set(followup["item_id"])
+    assert (followup["reason"] == "detractor").any() and followup["customer_id"].notna().mean() > 0.5
+    listening = pd.read_csv(files["listening.csv"]).set_index("name")
+    assert listening.loc["Shopira", "mentions"] >= 6 and listening.loc["KoeMart", "role"] == "brand"
+    abuse = pd.read_csv(files["abuse.csv"])
+    assert abuse["abusive"].sum() >= 6  # 8 planted, rule-based
+    report = open(files["report.md"], encoding="utf-8").read()
+    for phrase in ("給料泥棒", "ネットに晒してやる", "土下座"):  # abusive tickets are counted, never quoted
+        assert phrase not in json.dumps(pain["verbatims"].tolist(), ensure_ascii=False)
+        assert f"> {phrase}" not in report
+    assert "顧客体験の指標" in report and "指標へのインパクト" in report and "ソーシャルリスニング" in report

@@ -3,6 +3,7 @@ import pandas as pd
 import pytest
 
 from nlp.config import SentimentConfig
+from nlp.schema import conform
 from nlp.sentiment import score_sentiment, text_sentiment
 from nlp.tokenize import tokenize_texts
 
@@ -29,11 +30,12 @@ def test_neutral_japanese_is_zero():
 
 
 def test_rating_is_blended_with_text():
-    items = pd.DataFrame({"item_id": ["a", "b"], "text": ["普通です", "普通です"],
-                          "rating": pd.array([1, None], dtype="Float64"), "csat": pd.array([None, None], dtype="Float64")})
-    toks = tokenize_texts(items["text"].tolist(), ["ja", "ja"])
+    items = conform(pd.DataFrame({"item_id": ["a", "b", "c", "d"], "text": ["普通です", "普通です", "普通です", ""],
+                                  "rating": [1, None, None, None], "nps": [None, None, 10, 0]}))
+    toks = tokenize_texts(items["text"].tolist(), ["ja", "ja", "ja", "ja"])
     out = score_sentiment(items, toks, SentimentConfig(rating_weight=0.6))
-    assert out["sentiment"].tolist() == [pytest.approx(-0.6), 0.0]
+    # 1 star -> -1 (x 0.6); no score; NPS 10 -> +1 (x 0.6); NPS 0 without a comment -> -1, the score alone
+    assert out["sentiment"].tolist() == [pytest.approx(-0.6), 0.0, pytest.approx(0.6), -1.0]
     assert out["sentiment"].between(-1, 1).all()
 
 

@@ -190,3 +190,30 @@ def test_embedded_newlines_and_quotes_survive(tmp_path):
     path.write_text('id,date,stars,body\nr1,2026-11-01,2,"一行目\n二行目で ""引用"" あり"\n', encoding="utf-8")
     batch = _read(path)
     assert batch.items["text"].iloc[0] == '一行目 二行目で "引用" あり'
+
+
+SURVEY_MAP = {"source_id": "回答ID", "created_at": "回答日時", "touchpoint": "タッチポイント", "nps": "NPS",
+              "csat": "満足度", "ces": "CES", "text": "コメント", "customer_id": "顧客ID", "answered": "対応状況"}
+
+
+def test_survey_answers_with_and_without_a_comment(tmp_path):
+    rows = [
+        {"回答ID": "Q1", "回答日時": "2026/11/01 10:00", "タッチポイント": "購入後アンケート", "NPS": "3", "満足度": "",
+         "CES": "", "コメント": "配送が遅い。taro@example.com", "顧客ID": "C001", "対応状況": "対応済み"},
+        {"回答ID": "Q2", "回答日時": "2026/11/01 11:00", "タッチポイント": "サポート後アンケート", "NPS": "",
+         "満足度": "5", "CES": "6", "コメント": "", "顧客ID": "C002", "対応状況": ""},
+        {"回答ID": "Q3", "回答日時": "2026/11/01 12:00", "タッチポイント": "購入後アンケート", "NPS": "11", "満足度": "",
+         "CES": "", "コメント": "点数が範囲外", "顧客ID": "C003", "対応状況": ""},
+        {"回答ID": "Q4", "回答日時": "2026/11/01 13:00", "タッチポイント": "購入後アンケート", "NPS": "", "満足度": "",
+         "CES": "", "コメント": "", "顧客ID": "C004", "対応状況": ""},
+    ]
+    batch = _read(_csv(tmp_path / "s.csv", rows, "utf-8"), kind="survey", columns=SURVEY_MAP)
+    items = batch.items.set_index("source_id")
+    assert list(items.index) == ["Q1", "Q2"]
+    assert items.loc["Q1", "nps"] == 3 and items.loc["Q1", "answered"] and items.loc["Q1", "customer_id"] == "C001"
+    assert "[EMAIL]" in items.loc["Q1", "text"]
+    # an answer without a comment is kept for the metrics, with an empty text
+    assert items.loc["Q2", "text"] == "" and items.loc["Q2", "csat"] == 5 and items.loc["Q2", "ces"] == 6
+    assert items.loc["Q2", "touchpoint"] == "サポート後アンケート" and pd.isna(items.loc["Q2", "answered"])
+    reasons = batch.quarantine.sort_values("row_number")["reason"].tolist()
+    assert reasons == ["nps 11 is outside 0-10", "text is empty"]

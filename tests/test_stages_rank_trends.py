@@ -8,6 +8,7 @@ from nlp.config import FollowupConfig
 from nlp.stages import UNASSIGNED, assign_stages, stage_similarity
 from nlp.trends import growth, period_trends, weekly_trends
 
+NO_IMPACT = pd.DataFrame(columns=["stage", "cluster_id", "metric", "impact"])
 STAGES = StagesConfig(stages=[Stage(key="delivery", name_ja="配送", name_en="Delivery"),
                               Stage(key="support", name_ja="サポート", name_en="Support", source_kinds=["ticket"])],
                       threshold=0.3, hint_bonus=0.1)
@@ -51,9 +52,11 @@ def _scored():
     frame["source_kind"] = "review"
     frame["text"] = [f"text {i}" for i in frame["item_id"]]
     frame["centrality"] = np.linspace(0.9, 0.1, len(frame))
-    for col in ("csat", "contact_count"):
+    for col in ("csat", "contact_count", "nps"):
         frame[col] = pd.array([None] * len(frame), dtype="Float64")
     frame["reopened"] = pd.array([None] * len(frame), dtype="boolean")
+    frame["answered"] = pd.array([None] * len(frame), dtype="boolean")
+    frame["customer_id"] = pd.array([None] * len(frame), dtype="string")
     frame["resolved_at"] = pd.Series([pd.NaT] * len(frame), dtype="datetime64[us, UTC]")
     return frame
 
@@ -72,13 +75,14 @@ def test_rank_is_explainable_and_hand_computed():
     grown = growth(scored, ["stage", "cluster_id"], "Asia/Tokyo", TrendsConfig(recent_weeks=1, baseline_weeks=1))
     clusters = pd.DataFrame({"cluster_id": ["c1", "c2"], "lang": "ja", "label": ["遅延", "その他"],
                              "keyphrases": [["遅延"], []], "verbatims": [["x"], ["y"]]})
-    cfg = RankConfig(weights=RankWeights(volume=1, negativity=1, growth=1, severity=1), min_items=3)
-    ranked = rank_pain_points(scored, clusters, grown, cfg, negative_below=-0.2)
+    cfg = RankConfig(weights=RankWeights(volume=1, negativity=1, growth=1, severity=1, impact=1), min_items=3)
+    ranked = rank_pain_points(scored, clusters, grown, NO_IMPACT, cfg, negative_below=-0.2)
     assert ranked["cluster_id"].tolist() == ["c1", "c2"] and ranked["rank"].tolist() == [1, 2]
     c1 = ranked.iloc[0]
     assert c1["volume_score"] == 1.0 and c1["negativity_score"] == 1.0
     assert c1["growth_score"] == pytest.approx(0.5) and c1["severity_score"] == 1.0  # 1-star, -0.8
-    assert c1["score"] == pytest.approx((1 + 1 + 0.5 + 1) / 4, abs=1e-4)
+    assert c1["impact_score"] == 0.0  # no survey answers, no impact
+    assert c1["score"] == pytest.approx((1 + 1 + 0.5 + 1) / 5, abs=1e-4)
     c2 = ranked.iloc[1]
     assert c2["negativity_score"] == 0.5 and c2["severity_score"] == 0.0 and c2["growth_score"] == 0.0
     assert c1["verbatims"] == ["text a0", "text a1", "text a2"]  # most central first, from its own stage
@@ -89,7 +93,22 @@ def test_min_items_filters_small_groups():
     grown = growth(scored, ["stage", "cluster_id"], "Asia/Tokyo", TrendsConfig())
     clusters = pd.DataFrame({"cluster_id": ["c1", "c2"], "lang": "ja", "label": ["a", "b"],
                              "keyphrases": [[], []], "verbatims": [[], []]})
-    assert rank_pain_points(scored, clusters, grown, RankConfig(min_items=5), -0.2).empty
+    assert rank_pain_points(scored, clusters, grown, NO_IMPACT, RankConfig(min_items=5), -0.2).empty
+
+
+def test_impact_lifts_the_pain_point_that_costs_nps_and_abusive_items_are_not_quoted():
+    scored = _scored().assign(quotable=lambda f: f["item_id"] != "b3")
+    grown = growth(scored, ["stage", "cluster_id"], "Asia/Tokyo", TrendsConfig(recent_weeks=1, baseline_weeks=1))
+    clusters = pd.DataFrame({"cluster_id": ["c1", "c2"], "lang": "ja", "label": ["a", "b"],
+                             "keyphrases": [[], []], "verbatims": [[], []]})
+    impacts = pd.DataFrame({"stage": ["delivery"] * 3, "cluster_id": ["c1", "c2", "c2"],
+                            "metric": ["nps", "nps", "csat"], "impact": [5.0, 20.0, -3.0]})
+    only_impact = RankConfig(weights=RankWeights(volume=0, negativity=0, growth=0, severity=0, impact=1), min_items=3)
+    ranked = rank_pain_points(scored, clusters, grown, impacts, only_impact, -0.2).set_index("cluster_id")
+    assert ranked.loc["c2", "impact_score"] == 1.0 and ranked.loc["c1", "impact_score"] == 0.25  # 5 / 20
+    assert ranked.loc["c2", "rank"] == 1 and ranked.loc["c2", "impact_nps"] == 20.0
+    assert ranked.loc["c2", "impact_csat"] == -3.0 and pd.isna(ranked.loc["c1", "impact_csat"])
+    assert "text b3" not in ranked.loc["c2", "verbatims"]
 
 
 def test_weekly_trends_fill_empty_weeks():
@@ -104,6 +123,19 @@ def test_followup_queue_orders_by_urgency():
     out = followup_items(scored, FollowupConfig(sentiment_below=-0.5), scored["created_at"].max())
     assert set(out["item_id"]) == {"a0", "a1", "a2", "a3", "b0", "b1"}
     assert out["urgency"].is_monotonic_decreasing and (out["reason"] == "negative").all()
+
+
+def test_followup_takes_detractors_and_skips_what_was_answered():
+    scored = _scored().assign(text="t", source_name="s", source_id="x", sentiment=0.3)
+    scored["source_kind"] = ["survey"] * 4 + ["review"] * 4
+    scored["nps"] = pd.array([2, 6, 7, 10, None, None, None, None], dtype="Float64")
+    scored["answered"] = pd.array([None, True, None, None, None, None, None, None], dtype="boolean")
+    scored.loc[scored["item_id"] == "b0", "sentiment"] = -0.9
+    scored["customer_id"] = pd.array([f"C{i}" for i in range(8)], dtype="string")
+    out = followup_items(scored, FollowupConfig(sentiment_below=-0.5), scored["created_at"].max())
+    # a0: detractor; a1: a detractor already answered; a2 (7) and a3 (10) are not detractors; b0: negative
+    assert out["item_id"].tolist() == ["b0", "a0"] and out["reason"].tolist() == ["negative", "detractor"]
+    assert out["customer_id"].tolist() == ["C4", "C0"]
 
 
 def test_daily_trends_have_shares_of_all_feedback():

@@ -65,3 +65,29 @@ def test_embedding_cache_round_trip(tmp_path):
 def test_reading_a_store_that_does_not_exist_yet_finds_no_items(tmp_path):
     store = Store(tmp_path / "new.duckdb")
     assert store.created_range() is None and store.items().empty
+
+
+def test_a_ticket_resolved_since_the_last_export_is_updated_and_the_same_rows_again_change_nothing(tmp_path):
+    store, batch = Store(tmp_path / "s.duckdb"), _batch(tmp_path)
+    store.upsert_items(batch.items, "run1")
+    later = batch.items.copy()
+    later["answered"] = pd.array([True, None, None], dtype="boolean")
+    assert store.upsert_items(later, "run2") == (0, 1)
+    assert store.upsert_items(later, "run3") == (0, 0)
+    assert store.items().set_index("item_id").loc[later.loc[0, "item_id"], "answered"]
+
+
+def test_a_store_from_an_older_koe_gets_the_new_columns(tmp_path):
+    import duckdb
+
+    path = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE items (item_id VARCHAR PRIMARY KEY, source_kind VARCHAR, text VARCHAR, "
+                "created_at TIMESTAMPTZ, first_run_id VARCHAR)")
+    con.execute("INSERT INTO items VALUES ('old', 'review', '古い行', '2026-10-01 00:00:00+00', 'r0')")
+    con.close()
+    store, batch = Store(path), _batch(tmp_path)
+    assert store.upsert_items(batch.items, "run1") == (3, 0)
+    items = store.items()
+    assert len(items) == 4 and list(items.columns)[-1] == "answered"
+    assert items.set_index("item_id").loc["old", "text"] == "古い行"

@@ -149,15 +149,16 @@ def generate(seed: int = 7) -> dict[str, list[dict]]:
 def write_reviews(rows: list[dict], rng: random.Random) -> None:
     with open(HERE / "reviews.csv", "w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(["review_id", "posted_at", "stars", "product", "review_text"])
+        w.writerow(["review_id", "posted_at", "stars", "product", "review_text", "shop_reply"])
         for i, r in enumerate(rows, start=1):
+            # the shop has answered some reviews already: they need no follow-up
             w.writerow([f"R{i:05d}", r["when"].strftime("%Y-%m-%d %H:%M"), r["rating"], rng.choice(PRODUCTS),
-                        r["text"]])
+                        r["text"], "返信済み" if i % 4 == 0 else "未返信"])
         # malformed rows, on purpose: each must end up in quarantine with a reason
-        w.writerow(["R90001", "2026-11-20 10:00", 1, "KM-ケトル", "余計な列", "がある行"])
-        w.writerow(["R90002", "2026-11-20 11:00", 5, "KM-ケトル", "   "])
-        w.writerow(["R90003", "昨日の夜", 2, "KM-ケトル", "日付が読めない行です"])
-        w.writerow(["R90004", "2026-11-21 09:00", 7, "KM-ケトル", "星が7つの行"])
+        w.writerow(["R90001", "2026-11-20 10:00", 1, "KM-ケトル", "余計な列", "がある行", "未返信"])
+        w.writerow(["R90002", "2026-11-20 11:00", 5, "KM-ケトル", "   ", "未返信"])
+        w.writerow(["R90003", "昨日の夜", 2, "KM-ケトル", "日付が読めない行です", "未返信"])
+        w.writerow(["R90004", "2026-11-21 09:00", 7, "KM-ケトル", "星が7つの行", "未返信"])
 
 
 def write_social(rows: list[dict], rng: random.Random) -> None:
@@ -193,6 +194,72 @@ def write_tickets(rows: list[dict], rng: random.Random) -> None:
                 f"C{rng.randrange(1000):04d}", r["rating"] if rng.random() < 0.6 else "",
             ])
         w.writerow(["T99001", "", "日付なし", "受付日時が空の行です", "メール", "", "", 1, "いいえ", "C0001", ""])
+        # abusive customers (カスハラ): counted per stage, never quoted in the report
+        abuse_rng = random.Random(17)
+        for j, text in enumerate(ABUSIVE_TICKETS, start=1):
+            created = START + timedelta(days=abuse_rng.randrange(WEEKS * 7), hours=abuse_rng.randrange(9, 21))
+            first = created + timedelta(hours=abuse_rng.uniform(1, 8))
+            w.writerow([f"T8{j:04d}", f"{created.year}年{created.month}月{created.day}日 {created:%H:%M}", text[:14],
+                        text, "電話", first.strftime("%Y/%m/%d %H:%M"),
+                        (first + timedelta(hours=6)).strftime("%Y/%m/%d %H:%M"), 2, "いいえ",
+                        f"C{abuse_rng.randrange(1000):04d}", 1])
+
+
+ABUSIVE_TICKETS = [
+    "荷物がまだ届かない。ふざけんな、責任者を出せ", "担当者はバカなのか。何度説明させるんだ",
+    "お前らは給料泥棒か。配送が遅すぎる", "返金しないならネットに晒してやるからな",
+    "オペレーターが無能すぎる。役立たずにもほどがある", "土下座して謝れ。こっちは客だぞ",
+    "配送が遅れたら訴えてやる。覚えておけ", "Your agents are idiots, my parcel is two weeks late",
+]
+COMPETITOR_POSTS = [
+    "ショピラの方が送料が安いからそっちで買う", "ミセマートは翌日に届いたのにKoeMartは一週間かかった",
+    "ショピラのアプリの方がログインが簡単", "MiseMart delivered next day, KoeMart took a week",
+    "Switched to Shopira, their shipping is cheaper", "ミセマートのセールの方がお得だった",
+    "コエマートのポイントはショピラより貯まりやすい", "KoeMart support answered fast, better than MiseMart",
+]
+
+
+def write_competitor_posts() -> None:
+    """Social listening: posts that name the shop and its competitors, appended to the social file."""
+    rng = random.Random(19)
+    with open(HERE / "social.jsonl", "a", encoding="utf-8") as fh:
+        for j, text in enumerate(COMPETITOR_POSTS * 2, start=1):
+            when = START + timedelta(days=rng.randrange(WEEKS * 7), hours=rng.randrange(8, 23))
+            obj = {"post_id": f"S7{j:04d}", "created": when.strftime("%Y-%m-%dT%H:%M:%S+09:00"),
+                   "user": f"user_{rng.randrange(10_000):04d}", "platform": rng.choice(PLATFORMS), "body": text,
+                   "followers": rng.randrange(10, 5000), "likes": rng.randrange(0, 50)}
+            fh.write(json.dumps(obj, ensure_ascii=False) + "\n")
+
+
+# survey themes: (share of commented answers, NPS range) — detractors write about the planted issues
+SURVEY_THEMES = {"delivery_delay": (0, 6), "login_bug": (0, 5), "damaged_package": (1, 6), "payment_error": (2, 6),
+                 "support_wait": (0, 6), "rude_support": (0, 4), "praise": (9, 10), "price_high": (5, 8)}
+
+
+def write_surveys() -> None:
+    """Post-purchase NPS survey and an after-support CSAT/CES survey (UTF-8, Japanese headers); four in ten answers
+    have no comment. Detractors' comments follow the planted issues, so their NPS impact is known in advance."""
+    rng = random.Random(23)
+    themes = list(SURVEY_THEMES)
+    with open(HERE / "surveys.csv", "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["回答ID", "回答日時", "タッチポイント", "NPS", "満足度", "CES", "コメント", "顧客ID", "対応状況"])
+        for i in range(1, 241):
+            week = min(int(rng.random() ** 0.8 * WEEKS), WEEKS - 1)
+            when = START + timedelta(days=week * 7 + rng.randrange(7), hours=rng.randrange(8, 23))
+            after_support = rng.random() < 0.3
+            weights = [THEMES[t]["weeks"][week] + 1 for t in themes]
+            theme = rng.choices(themes, weights=weights)[0]
+            low, high = SURVEY_THEMES[theme]
+            commented = rng.random() < 0.6
+            nps = rng.randint(low, high) if commented else rng.choice([10, 10, 9, 9, 8, 8, 7, 6, 5, 3])
+            text = _sentence(rng, THEMES[theme], "ja" if rng.random() < 0.85 else "en") if commented else ""
+            csat = ("" if not after_support else max(1, min(5, round(1 + nps * 0.4 + rng.uniform(-0.5, 0.5)))))
+            ces = ("" if not after_support else max(1, min(7, round(1 + nps * 0.6 + rng.uniform(-1, 1)))))
+            answered = "対応済み" if nps <= 6 and rng.random() < 0.3 else ""
+            w.writerow([f"Q{i:05d}", when.strftime("%Y/%m/%d %H:%M"), "サポート後アンケート" if after_support
+                        else "購入後アンケート", nps, csat, ces, text, f"C{rng.randrange(1000):04d}", answered])
+        w.writerow(["Q99001", "2026/11/20 10:00", "購入後アンケート", 11, "", "", "NPSが11の行", "C0001", ""])
 
 
 def main() -> None:
@@ -201,6 +268,8 @@ def main() -> None:
     write_reviews(rows["review"], rng)
     write_social(rows["social"], rng)
     write_tickets(rows["ticket"], rng)
+    write_competitor_posts()
+    write_surveys()
     print({k: len(v) for k, v in rows.items()})
 
 

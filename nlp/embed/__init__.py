@@ -48,11 +48,20 @@ def get_embedder(spec: EmbedderSpec) -> Embedder:
     return EMBEDDERS[spec.backend](spec.model)
 
 
-def embed_texts(texts: list[str], tokens: list[Tokens], embedder: Embedder, batch_size: int = 64) -> np.ndarray:
-    """Embed in batches; returns (n, d) float32."""
-    parts = [embedder.embed(texts[i : i + batch_size], tokens[i : i + batch_size])
-             for i in range(0, len(texts), batch_size)]
-    return np.vstack(parts).astype(np.float32) if parts else np.zeros((0, 0), dtype=np.float32)
+def embed_texts(texts: list[str], tokens: list[Tokens], embedder: Embedder, batch_size: int = 64,
+                chunk_batches: int = 32) -> np.ndarray:
+    """Embed in chunks of ``chunk_batches * batch_size`` texts taken in order of length, so each model batch
+    holds texts of similar length (little padding, as one big ``encode`` call would); returns (n, d) float32
+    rows in input order."""
+    if not texts:
+        return np.zeros((0, 0), dtype=np.float32)
+    order = np.argsort([len(t) for t in texts], kind="stable")
+    chunk = batch_size * chunk_batches
+    parts = [embedder.embed([texts[i] for i in order[start:start + chunk]],
+                            [tokens[i] for i in order[start:start + chunk]]) for start in range(0, len(texts), chunk)]
+    out = np.empty((len(texts), parts[0].shape[1]), dtype=np.float32)
+    out[order] = np.vstack(parts)
+    return out
 
 
 def l2_normalize(vectors: np.ndarray) -> np.ndarray:

@@ -6,6 +6,7 @@ import pandas as pd
 
 from nlp.config import PipelineConfig
 from nlp.pii import redact_pii
+from nlp.report.cx import (abuse_rows, impact_ranking, issue_cx, listening_rows, metrics_table, pain_point_impacts)
 from nlp.report.i18n import LABELS
 from nlp.stages import UNASSIGNED
 
@@ -18,32 +19,44 @@ def stage_name(cfg: PipelineConfig, key: str) -> str:
     return LABELS[lang]["unassigned"] if key == UNASSIGNED else key
 
 
-def build_report(cfg: PipelineConfig, scored: pd.DataFrame, ranked: pd.DataFrame, stage_weekly: pd.DataFrame,
-                 issue_weekly: pd.DataFrame, followup: pd.DataFrame, meta: dict, alerts: pd.DataFrame) -> dict:
-    """Everything the HTML and Markdown templates show, in report order (stages in config order)."""
+def build_report(cfg: PipelineConfig, tables: dict[str, pd.DataFrame], meta: dict) -> dict:
+    """Everything the HTML and Markdown templates show, in report order (stages in config order). ``tables``
+    are the frames of flows.tasks.rank_items."""
+    scored, ranked, stage_weekly = tables["scored"], tables["pain_points"], tables["stage_weekly"]
+    labels = LABELS[cfg.report.language]
     weeks = sorted(stage_weekly["week"].unique()) if not stage_weekly.empty else []
+    names = {key: stage_name(cfg, key) for key in [s.key for s in cfg.stages.stages] + [UNASSIGNED]}
+    issue_names = dict(zip(tables["clusters"]["cluster_id"], tables["clusters"]["label"]))
     stages = []
-    for key in [s.key for s in cfg.stages.stages] + [UNASSIGNED]:
+    for key in names:
         in_stage = scored[scored["stage"] == key]
         if key == UNASSIGNED and in_stage.empty:
             continue
         pains = ranked[ranked["stage"] == key].head(cfg.rank.top_n)
         stages.append({
-            "key": key, "name": stage_name(cfg, key), "count": int(len(in_stage)),
+            "key": key, "name": names[key], "count": int(len(in_stage)),
             "share": _ratio(len(in_stage), len(scored)),
             "negative_share": _mean(in_stage["sentiment"] < cfg.sentiment.negative_below),
             "mean_sentiment": _mean(in_stage["sentiment"]),
             "outliers": int((in_stage["cluster_id"] == "outlier").sum()),
             "weekly": _series(stage_weekly, "stage", key, weeks),
-            "pain_points": [_pain_point(row, issue_weekly, weeks) for row in pains.itertuples()],
+            "pain_points": [{**_pain_point(row, tables["issue_weekly"], weeks),
+                             "cx": issue_cx(tables["issue_metrics"], row.cluster_id, labels),
+                             "impacts": pain_point_impacts(row, labels)} for row in pains.itertuples()],
         })
+    followup = tables["followup"]
     return {
-        "meta": meta, "labels": LABELS[cfg.report.language], "language": cfg.report.language,
+        "meta": meta, "labels": labels, "language": cfg.report.language,
         "title": cfg.report.title, "weeks": [str(w) for w in weeks], "stages": stages,
         "overall_weekly": _overall(stage_weekly, weeks),
         "followup": [_followup_row(cfg, r) for r in followup.head(20).itertuples()],
         "followup_total": int(len(followup)),
-        "changes": [_change(cfg, a) for a in alerts.itertuples()],
+        "changes": [_change(cfg, a) for a in tables["alerts"].itertuples()],
+        "metrics": metrics_table(tables["overall_metrics"], tables["stage_metrics"], names, labels),
+        "impact": impact_ranking(tables["issue_impact"], issue_names, labels, top=10),
+        "listening": listening_rows(tables["listening"], issue_names, labels),
+        "abuse": abuse_rows(tables["abuse"], names),
+        "abuse_quoted": cfg.agent.quote_abusive,
     }
 
 
@@ -64,7 +77,8 @@ def _pain_point(row, issue_weekly: pd.DataFrame, weeks: list) -> dict:
         "growth": float(row.growth) if pd.notna(row.growth) else 0.0, "severe_share": float(row.severe_share),
         "score": float(row.score),
         "parts": {"volume": float(row.volume_score), "negativity": float(row.negativity_score),
-                  "growth": float(row.growth_score), "severity": float(row.severity_score)},
+                  "growth": float(row.growth_score), "severity": float(row.severity_score),
+                  "impact": float(row.impact_score)},
         "verbatims": [redact_pii(v, handles=True) for v in row.verbatims],
         "weekly": _series(issue_weekly, "cluster_id", row.cluster_id, weeks),
     }
@@ -87,8 +101,13 @@ def _overall(stage_weekly: pd.DataFrame, weeks: list) -> list[dict]:
 
 def _followup_row(cfg: PipelineConfig, row) -> dict:
     local = row.created_at.tz_convert(cfg.ingest.timezone)
+    labels = LABELS[cfg.report.language]
     return {"created_at": local.strftime("%Y-%m-%d %H:%M"), "source_kind": row.source_kind, "reason": row.reason,
+            "reasons": "、".join(labels[r] for r in row.reasons.split(", ")) if cfg.report.language == "ja"
+            else ", ".join(labels[r] for r in row.reasons.split(", ")),
             "urgency": float(row.urgency), "stage": row.stage, "stage_name": stage_name(cfg, row.stage),
+            "customer_id": row.customer_id if isinstance(row.customer_id, str) else "",
+            "source_id": row.source_id if isinstance(row.source_id, str) else "",
             "text": redact_pii(row.text, handles=True)[:300]}
 
 

@@ -14,8 +14,8 @@ from nlp.pii import redact_pii
 from nlp.schema import OPTIONAL_FIELDS, REQUIRED_FIELDS, stable_hash
 from nlp.sources.dates import parse_datetime
 
-_TRUE = {"1", "true", "yes", "y", "t", "はい", "有", "あり", "済"}
-_FALSE = {"0", "false", "no", "n", "f", "いいえ", "無", "なし", "", "未"}
+_TRUE = {"1", "true", "yes", "y", "t", "はい", "有", "あり", "済", "済み", "返信済み", "回答済み", "対応済み"}
+_FALSE = {"0", "false", "no", "n", "f", "いいえ", "無", "なし", "", "未", "未返信", "未回答", "未対応"}
 _CHANNELS = {
     "email": "email", "mail": "email", "メール": "email", "e-mail": "email",
     "chat": "chat", "チャット": "chat", "line": "chat",
@@ -64,7 +64,11 @@ def to_item(record: dict, mapping: dict[str, list[str]], source: SourceConfig, i
     subject = normalize_text(_as_text(get("subject")))
     text = f"{subject} / {body}" if subject and body and subject not in body else (body or subject)
     text = redact_pii(text, handles=source.kind == "ticket")
-    if len(text.strip()) < ingest.min_text_chars:
+    extra = _KIND_FIELDS[source.kind](get, source, ingest)
+    scored_answer = source.kind == "survey" and any(extra[k] is not None for k in ("nps", "csat", "ces"))
+    if not text.strip() and scored_answer:
+        text = ""  # a survey answer without a comment still counts in NPS/CSAT/CES
+    elif len(text.strip()) < ingest.min_text_chars:
         raise RowError("text is empty" if not text.strip() else f"text is too short ({text!r})")
     if "\ufffd" in text:
         raise RowError("text has bytes that are not valid in the file's encoding (shown as \ufffd)")
@@ -85,9 +89,11 @@ def to_item(record: dict, mapping: dict[str, list[str]], source: SourceConfig, i
         "content_hash": stable_hash(text),
         "lang": detect_language(text),
         "author_hash": stable_hash("author", author.lower()) if author else None,
+        "customer_id": redact_pii(_as_text(get("customer_id")).strip()) or None,
+        "answered": _yes_no(get("answered"), "answered"),
     }
-    item.update(_KIND_FIELDS[source.kind](get, source, ingest))
-    key = source_id if source_id else f"{created.isoformat()}|{text}"
+    item.update(extra)
+    key = source_id if source_id else f"{created.isoformat()}|{text}|{item['customer_id']}|{_scores(extra)}"
     item["item_id"] = stable_hash(source.name, key)
     return item
 
@@ -111,13 +117,7 @@ def _ticket_fields(get: Callable, source: SourceConfig, ingest: IngestConfig) ->
     if csat is not None and not 1 <= csat <= 5:
         raise RowError(f"csat {csat:g} is outside 1-5")
     contacts = _number(get("contact_count"), "contact_count")
-    reopened_raw = _as_text(get("reopened")).strip().lower()
-    if reopened_raw in _TRUE:
-        reopened = True
-    elif reopened_raw in _FALSE:
-        reopened = False if get("reopened") is not None else None
-    else:
-        raise RowError(f"reopened {reopened_raw!r} is not yes/no")
+    reopened = _yes_no(get("reopened"), "reopened")
     return {
         "channel": channel,
         "first_response_at": _optional_date(get("first_response_at"), "first_response_at", ingest),
@@ -128,7 +128,33 @@ def _ticket_fields(get: Callable, source: SourceConfig, ingest: IngestConfig) ->
     }
 
 
-_KIND_FIELDS: dict[str, Callable] = {"review": _review_fields, "social": _social_fields, "ticket": _ticket_fields}
+def _survey_fields(get: Callable, source: SourceConfig, ingest: IngestConfig) -> dict:
+    scores = {}
+    for field, low, high in (("nps", 0, 10), ("csat", 1, 5), ("ces", 1, 7)):
+        value = _number(get(field), field)
+        if value is not None and not low <= value <= high:
+            raise RowError(f"{field} {value:g} is outside {low}-{high}")
+        scores[field] = value
+    raw_channel = _as_text(get("channel")).strip().lower() or (source.channel or "")
+    return {**scores, "touchpoint": _as_text(get("touchpoint")).strip() or None,
+            "channel": _CHANNELS.get(raw_channel, raw_channel or None)}
+
+
+def _scores(fields: dict) -> str:
+    return ",".join(f"{fields.get(k)}" for k in ("nps", "csat", "ces"))
+
+
+def _yes_no(value: object, field: str) -> bool | None:
+    raw = _as_text(value).strip().lower()
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False if value is not None and raw != "" else None
+    raise RowError(f"{field} {raw!r} is not yes/no")
+
+
+_KIND_FIELDS: dict[str, Callable] = {"review": _review_fields, "social": _social_fields, "ticket": _ticket_fields,
+                                     "survey": _survey_fields}
 
 
 def _getter(record: dict, mapping: dict[str, list[str]]) -> Callable:
