@@ -30,6 +30,19 @@ def prefect_harness():
 
 
 @pytest.fixture(scope="session")
+def fresh_run(tmp_path_factory, prefect_harness):
+    """One uninterrupted nightly run of the sample on a fresh store, and its snapshot (tests/run_snapshot.py):
+    the reference for the determinism and kill-and-resume tests."""
+    from flows.nightly import nightly
+    from tests.run_snapshot import snapshot_run
+
+    tmp = tmp_path_factory.mktemp("fresh")
+    config = sample_config(tmp)
+    summary = nightly(str(config))
+    return {"config": config, "summary": summary, "snapshot": snapshot_run(config, summary)}
+
+
+@pytest.fixture(scope="session")
 def ja_embedder():
     from nlp.config import EmbedderSpec
     from nlp.embed import get_embedder

@@ -88,6 +88,7 @@ def _raw(record: dict) -> str:
 
 
 def _q(source: SourceConfig, path: str, number: int, reason: str, raw: str) -> dict:
-    # the raw row is kept for a person to fix it, but never with PII in it
-    return {"source_name": source.name, "source_path": path, "row_number": number, "reason": reason,
-            "raw": redact_pii(raw, handles=True)}
+    # the raw row is kept for a person to fix it, but never with PII in it, nor in the reason (which may quote a
+    # value from a shifted column)
+    return {"source_name": source.name, "source_path": path, "row_number": number,
+            "reason": redact_pii(reason, handles=True), "raw": redact_pii(raw, handles=True)}

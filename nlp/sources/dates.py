@@ -36,5 +36,7 @@ def parse_datetime(value: object, timezone: str) -> pd.Timestamp:
     if pd.isna(ts):
         raise ValueError(f"unparsable date {str(value)[:40]!r}")
     if ts.tzinfo is None:
-        ts = ts.tz_localize(timezone, ambiguous="NaT", nonexistent="shift_forward")
+        # a wall-clock time that happens twice (clocks going back) is read as the first of the two; one that never
+        # happens (clocks going forward) moves forward to the first valid time
+        ts = ts.tz_localize(timezone, ambiguous=True, nonexistent="shift_forward")
     return ts.tz_convert("UTC")

@@ -98,6 +98,8 @@ def read_file(path: Path, fmt: str = "auto", encoding: str = "auto") -> FileReco
 
 def _read_csv(path: Path, text: str, encoding: str) -> FileRecords:
     delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+    if text.lstrip()[:1] in ("[", "{"):  # a JSON export saved as .csv would read as a header with no rows
+        raise SourceFileError(f"{path}: looks like JSON, not CSV; set sources[].format: json (or jsonl)")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = [h.strip() for h in next(reader)]

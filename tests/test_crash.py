@@ -1,0 +1,160 @@
+"""Kill and resume: a nightly run killed with SIGKILL mid-embedding or mid-publish, then run again, leaves a
+consistent store and the same report as a run that was never interrupted.
+
+The run is killed in a child process (same Prefect API as the tests) that wraps one write of the real flow:
+no test hook lives in production code."""
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from nlp.config import load_config
+from nlp.store import Store
+from tests.conftest import REPO, sample_config
+from tests.run_snapshot import assert_same_run, snapshot_run, without_ingest_counts
+
+# argv: where (embed | publish), config path. Exits only by SIGKILL at the chosen point.
+CHILD = r"""
+import os, signal, sys, types
+
+import nlp.report.write as report_write
+from flows.nightly import nightly
+from nlp.store import Store
+
+where, config = sys.argv[1], sys.argv[2]
+calls = []
+
+def die():
+    os.kill(os.getpid(), signal.SIGKILL)
+
+if where == "embed":
+    # the first embedding space is saved; the second is killed inside its transaction, half its rows written
+    save = Store.save_embeddings
+
+    def save_embeddings(self, hashes, vectors, model_key):
+        calls.append(model_key)
+        if len(calls) == 1:
+            return save(self, hashes, vectors, model_key)
+        half = len(hashes) // 2
+        with self.transaction() as con:
+            for h, v in zip(hashes[:half], vectors[:half]):
+                con.execute("INSERT INTO embeddings VALUES (?, ?, ?, ?)", [h, model_key, len(v), v.tobytes()])
+            die()
+
+    Store.save_embeddings = save_embeddings
+elif where == "publish":
+    # the first report file is renamed into place; the second is written to its temporary name, then killed
+    def replace(src, dst):
+        calls.append(dst)
+        if len(calls) == 2:
+            die()
+        os.replace(src, dst)
+
+    proxy = types.ModuleType("os")
+    proxy.__dict__.update(os.__dict__)
+    proxy.replace = replace
+    report_write.os = proxy
+nightly(config)
+"""
+
+
+def _killed_run(config, where: str) -> None:
+    from prefect.settings import PREFECT_API_URL
+
+    env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value()}  # the harness's server: no second start-up
+    proc = subprocess.run([sys.executable, "-c", CHILD, where, str(config)], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=400)
+    assert proc.returncode == -signal.SIGKILL, proc.stdout[-2000:] + proc.stderr[-4000:]
+
+
+def _runs(store: Store) -> dict[str, str]:
+    return dict(store.table("runs", "ORDER BY started_at")[["run_id", "status"]].itertuples(index=False))
+
+
+def _assert_consistent(store: Store, expected_tables: dict) -> None:
+    items = store.table("items")
+    assert items["item_id"].is_unique and len(items) == len(expected_tables["items"])
+    vectors = store.table("embeddings")
+    assert not vectors.duplicated(["content_hash", "model_key"]).any()
+    assert (vectors["vector"].map(len) == 4 * vectors["dim"]).all()  # no truncated vector
+    assert vectors.groupby("model_key")["dim"].nunique().eq(1).all()
+    expected = expected_tables["embeddings"]
+    assert sorted(zip(vectors["model_key"], vectors["content_hash"])) == sorted(
+        zip(expected["model_key"], expected["content_hash"]))  # every text embedded once, nothing missing
+
+
+@pytest.mark.parametrize("where", ["embed", "publish"])
+def test_a_killed_run_resumes_to_the_report_of_an_uninterrupted_one(where, fresh_run, tmp_path, prefect_harness):
+    from flows.nightly import nightly
+
+    config = sample_config(tmp_path)
+    store = Store(load_config(config).store.path)
+    _killed_run(config, where)
+
+    killed = list(_runs(store))
+    assert _runs(store) == {killed[0]: "running"}
+    cached = store.table("embeddings")["model_key"].value_counts().to_dict()
+    if where == "embed":  # the first space is cached, nothing of the uncommitted second one
+        expected = fresh_run["snapshot"]["tables"]["embeddings"]["model_key"].value_counts()
+        assert len(cached) == 1 and cached == {k: expected[k] for k in cached}
+    else:  # killed between writing report.md and renaming it: the half-done file never has the final name
+        out_dir = next((tmp_path / "reports").iterdir())
+        assert sorted(os.listdir(out_dir)) == [".report.md.tmp", "report.html"]
+        assert len(store.table("assignments", "WHERE run_id = ?", [killed[0]])) > 0  # its results were saved,
+        assert store.table("issues").empty  # but its issue states wait for the run to complete
+
+    summary = nightly(str(config))
+
+    assert _runs(store) == {killed[0]: "crashed", summary["run_id"]: "completed"}
+    assert store.table("assignments", "WHERE run_id = ?", [killed[0]]).empty  # a crashed run leaves no results
+    _assert_consistent(store, fresh_run["snapshot"]["tables"])
+    assert summary["new_items"] == 0 and summary["already_stored"] == fresh_run["summary"]["new_items"]
+    assert summary["embedded"] == fresh_run["summary"]["embedded"] - sum(cached.values())
+    assert summary["clustering"] == "full"  # the killed run's clustering is not a completed fit
+    if where == "publish":
+        assert Path(summary["report"]).parent == out_dir
+        assert not any(name.endswith(".tmp") for name in os.listdir(out_dir))
+    got = without_ingest_counts(snapshot_run(config, summary))
+    assert_same_run(got, without_ingest_counts(fresh_run["snapshot"]))  # vectors included, byte for byte
+
+
+def _results(run_id: str, label: str) -> dict:
+    """One issue with one member, as a run's save_results gets them."""
+    now = pd.Timestamp("2026-11-20", tz="UTC")
+    issue = {"issue_id": "ja-0001", "space": "ja", "label": label, "keyphrases": [label], "size": 1,
+             "status": "active", "first_seen_run": run_id, "last_seen_run": run_id, "first_seen_at": now,
+             "last_seen_at": now, "label_history": [], "centroid": np.ones(3, dtype=np.float32), "radius": 0.5}
+    return {
+        "assignments": pd.DataFrame([{"item_id": "i1", "cluster_id": "ja-0001", "centrality": 1.0,
+                                      "stage": "delivery", "stage_score": 0.5, "sentiment": -0.5}]),
+        "clusters": pd.DataFrame([{"cluster_id": "ja-0001", "lang": "ja", "size": 1, "label": label,
+                                   "keyphrases": [label], "verbatims": ["配送が遅い"]}]),
+        "issues": pd.DataFrame([issue]),
+        "events": pd.DataFrame([{"issue_id": "ja-0001", "event": "new", "related_issue": None, "detail": ""}]),
+    }
+
+
+def test_issue_states_change_only_when_a_run_completes_and_a_dead_run_is_closed_by_the_next(tmp_path):
+    store, now = Store(tmp_path / "s.duckdb"), pd.Timestamp.now(tz="UTC")
+    store.start_run("run1", now, {})
+    store.save_results("run1", **_results("run1", "配送"))
+    assert store.issue_states().empty  # not before the run completes
+    store.finish_run("run1", now, {})
+    assert store.issue_states()["label"].tolist() == ["配送"]
+
+    store.start_run("run2", now, {})  # then dies before finish_run
+    store.save_results("run2", **_results("run2", "遅延"))
+    assert store.issue_states()["label"].tolist() == ["配送"]
+    with store.run_lock():  # the next run takes the lock
+        assert _runs(store) == {"run1": "completed", "run2": "crashed"}
+    for table in ("assignments", "clusters", "issue_events"):
+        assert set(store.table(table)["run_id"]) == {"run1"}, table
+    assert store.table("pending_issues").empty
+    assert store.issue_states()["last_seen_run"].tolist() == ["run1"]
+    assert "crashed" in store.table("runs", "WHERE run_id = 'run2'")["summary_json"].iloc[0]
