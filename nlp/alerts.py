@@ -28,11 +28,14 @@ def issue_alerts(scored: pd.DataFrame, events: pd.DataFrame, cfg: AlertsConfig, 
     base_end = as_of - pd.Timedelta(days=cfg.recent_days)
     base = scored[(scored["created_at"] > base_start) & (scored["created_at"] <= base_end)]
     issues = sorted(set(scored["cluster_id"]) - {OUTLIER})
-    for days in windows:
+    # the baseline is only as long as the data: the expected count scales with the days it really covers, and
+    # a baseline shorter than the recent window is too short to compare with
+    covered = (base_end - max(base_start, scored["created_at"].min())).total_seconds() / 86400 if len(scored) else 0
+    for days in windows if covered >= cfg.recent_days else []:
         recent = scored[(scored["created_at"] > as_of - pd.Timedelta(days=days)) & (scored["created_at"] <= as_of)]
         for issue in issues:
             k, b = int((recent["cluster_id"] == issue).sum()), int((base["cluster_id"] == issue).sum())
-            rows += _volume_alerts(issue, k, len(recent), b, len(base), days / cfg.baseline_days, alpha, cfg)
+            rows += _volume_alerts(issue, k, len(recent), b, len(base), days / covered, alpha, cfg)
     recent = scored[(scored["created_at"] > base_end) & (scored["created_at"] <= as_of)]
     for issue in issues:
         rows += _sentiment_alerts(issue, recent.loc[recent["cluster_id"] == issue, "sentiment"],

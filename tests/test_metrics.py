@@ -36,6 +36,8 @@ def test_mean_and_median_intervals():
     assert value == 4.0 and (low, high) == pytest.approx((4 - 4.302653 * 2 / np.sqrt(3), 4 + 4.302653 * 2 / np.sqrt(3)))
     value, low, high = quantile_interval(np.arange(1.0, 101.0), 0.5, 0.95)
     assert value == 50.5 and (low, high) == (40.0, 61.0)  # binomial ranks 40 and 61 of 100
+    value, low, high = quantile_interval(np.arange(1.0, 101.0), 0.9, 0.95)
+    assert value == pytest.approx(90.1) and (low, high) == (84.0, 96.0)  # binomial ranks 84 and 96 of 100
 
 
 def test_metrics_per_group_from_surveys_reviews_and_tickets():

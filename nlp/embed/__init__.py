@@ -25,12 +25,12 @@ class Embedder(Protocol):
         ...
 
 
-EMBEDDERS: dict[str, Callable[[str], Embedder]] = {}
+EMBEDDERS: dict[str, Callable[[str, str], Embedder]] = {}  # name -> factory(model, device)
 _BACKEND_MODULES = {"st.v1": "nlp.embed.sentence_transformers", "spacy_vectors.v1": "nlp.embed.spacy_vectors"}
 
 
 def register(name: str) -> Callable:
-    def deco(factory: Callable[[str], Embedder]) -> Callable[[str], Embedder]:
+    def deco(factory: Callable[[str, str], Embedder]) -> Callable[[str, str], Embedder]:
         EMBEDDERS[name] = factory
         return factory
 
@@ -45,7 +45,7 @@ def get_embedder(spec: EmbedderSpec) -> Embedder:
     if spec.backend not in EMBEDDERS:
         known = sorted(set(EMBEDDERS) | set(_BACKEND_MODULES))
         raise ValueError(f"unknown embedding backend {spec.backend!r}; registered: {known}")
-    return EMBEDDERS[spec.backend](spec.model)
+    return EMBEDDERS[spec.backend](spec.model, spec.device)
 
 
 def embed_texts(texts: list[str], tokens: list[Tokens], embedder: Embedder, batch_size: int = 64,

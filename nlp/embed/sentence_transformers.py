@@ -29,15 +29,25 @@ def resolve_model_path(model: str) -> str:
     return str(getter()) if callable(getter) else model
 
 
+def resolve_device(device: str) -> str:
+    """"auto" is CUDA when torch sees a GPU, else the CPU."""
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
 class SentenceTransformerEmbedder:
-    def __init__(self, model: str):
+    def __init__(self, model: str, device: str = "auto"):
         from sentence_transformers import SentenceTransformer
 
         self.model = model
-        self.model_key = f"st.v1:{model}"
+        self.model_key = f"st.v1:{model}"  # the device does not change the vectors (beyond float rounding)
         self.common_direction = False
+        self.device = resolve_device(device)
         try:
-            self._st = SentenceTransformer(resolve_model_path(model), device="cpu", local_files_only=True)
+            self._st = SentenceTransformer(resolve_model_path(model), device=self.device, local_files_only=True)
         except OSError as exc:
             raise ValueError(
                 f"cannot load sentence-transformers model {model!r} offline: give a local directory or an "
@@ -45,10 +55,12 @@ class SentenceTransformerEmbedder:
             ) from exc
 
     def embed(self, texts: list[str], tokens: list[Tokens]) -> np.ndarray:
-        vectors = self._st.encode(list(texts), batch_size=64, show_progress_bar=False, convert_to_numpy=True)
+        # a GPU takes bigger batches
+        batch = 256 if self.device.startswith("cuda") else 64
+        vectors = self._st.encode(list(texts), batch_size=batch, show_progress_bar=False, convert_to_numpy=True)
         return l2_normalize(np.asarray(vectors, dtype=np.float32))
 
 
 @register("st.v1")
-def make(model: str) -> SentenceTransformerEmbedder:
-    return SentenceTransformerEmbedder(model)
+def make(model: str, device: str = "auto") -> SentenceTransformerEmbedder:
+    return SentenceTransformerEmbedder(model, device)

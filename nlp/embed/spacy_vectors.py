@@ -40,5 +40,5 @@ class SpacyVectorsEmbedder:
 
 
 @register("spacy_vectors.v1")
-def make(model: str) -> SpacyVectorsEmbedder:
+def make(model: str, device: str = "cpu") -> SpacyVectorsEmbedder:  # word vectors: the CPU is enough
     return SpacyVectorsEmbedder(model)
