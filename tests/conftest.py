@@ -47,7 +47,7 @@ def ja_embedder():
     from nlp.config import EmbedderSpec
     from nlp.embed import get_embedder
 
-    return get_embedder(EmbedderSpec(backend="spacy_vectors.v1", model="ja_ginza"))
+    return get_embedder(EmbedderSpec(backend="spacy_vectors.v2", model="ja_ginza"))
 
 
 @pytest.fixture(scope="session")

@@ -35,3 +35,5 @@ def test_abuse_is_counted_per_stage_for_tickets_only():
     out = abuse_by_stage(scored).set_index("stage")
     assert out.loc["support", ["tickets", "abusive", "threats", "insults"]].tolist() == [2, 1, 1, 0]
     assert out.loc["delivery", "share"] == 0.5
+
+    assert abuse_by_stage(scored[scored["source_kind"] == "review"]).empty  # no tickets at all: an empty table

@@ -30,7 +30,7 @@ def test_ja_vectors_see_kanji(ja_embedder, en_embedder):
 
 
 def test_both_backends_are_registered_and_unknown_is_clear(ja_embedder, en_embedder):
-    assert {"st.v1", "spacy_vectors.v1"} <= set(EMBEDDERS)
+    assert {"st.v1", "spacy_vectors.v1", "spacy_vectors.v2"} <= set(EMBEDDERS)
     with pytest.raises(ValueError, match="unknown embedding backend"):
         get_embedder(EmbedderSpec(backend="nope.v1", model="x"))
 

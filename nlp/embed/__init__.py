@@ -26,7 +26,8 @@ class Embedder(Protocol):
 
 
 EMBEDDERS: dict[str, Callable[[str, str], Embedder]] = {}  # name -> factory(model, device)
-_BACKEND_MODULES = {"st.v1": "nlp.embed.sentence_transformers", "spacy_vectors.v1": "nlp.embed.spacy_vectors"}
+_BACKEND_MODULES = {"st.v1": "nlp.embed.sentence_transformers", "spacy_vectors.v1": "nlp.embed.spacy_vectors",
+                    "spacy_vectors.v2": "nlp.embed.spacy_vectors"}
 
 
 def register(name: str) -> Callable:

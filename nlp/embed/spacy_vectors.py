@@ -1,5 +1,12 @@
-"""spaCy word-vector backend (``spacy_vectors.v1``): the mean of a pipeline's static vectors over a text's
-content-word lemmas (nouns, verbs, adjectives). For Japanese with ``ja_ginza``, where MiniLM sees [UNK]."""
+"""spaCy word-vector backends: a text's vector from a pipeline's static vectors over its content-word lemmas
+(nouns, verbs, adjectives). For Japanese with ``ja_ginza``, where MiniLM sees [UNK].
+
+- ``spacy_vectors.v1``: the plain mean.
+- ``spacy_vectors.v2``: a SIF-weighted mean (Arora et al. 2017: weight a / (a + p(w))), with p(w) from the
+  word's row in the vector table under Zipf's law (the tables are built most-frequent-first; a pruned word
+  shares the row of its nearest kept word), so the vector never depends on the corpus being embedded.
+  Measured (bench/quality.py, mean NMI over 5 UMAP seeds): chABSA 0.327 -> 0.363; koe's Japanese themes
+  0.720 -> 0.716 (no change beyond seed noise)."""
 
 from __future__ import annotations
 
@@ -9,12 +16,16 @@ from nlp.embed import l2_normalize, register
 from nlp.tokenize import Tokens, load_tokenizer
 
 
+_SIF_A = 1e-3
+
+
 class SpacyVectorsEmbedder:
-    def __init__(self, model: str):
+    def __init__(self, model: str, sif: bool = False):
         import spacy
 
         self.model = model
-        self.model_key = f"spacy_vectors.v1:{model}"
+        self.sif = sif
+        self.model_key = f"spacy_vectors.{'v2' if sif else 'v1'}:{model}"
         self.common_direction = True
         # reuse the tokenizer's pipeline when it is the same model, so the vectors load once
         self._nlp = load_tokenizer("ja") if model == "ja_ginza" else spacy.load(model, exclude=["parser", "ner"])
@@ -23,11 +34,19 @@ class SpacyVectorsEmbedder:
             raise ValueError(f"spaCy pipeline {model!r} has no word vectors; pick one that does (e.g. ja_ginza)")
 
     def _vector(self, words: list[str]) -> np.ndarray:
-        rows = [self._vectors[self._nlp.vocab.strings[w]] for w in words
-                if self._nlp.vocab.strings[w] in self._vectors] if words else []
-        if not rows:
+        keys = [self._nlp.vocab.strings[w] for w in words]
+        keys = [k for k in keys if k in self._vectors]
+        if not keys:
             return np.zeros(self._vectors.shape[1], dtype=np.float32)
-        return np.mean(np.asarray(rows, dtype=np.float32), axis=0)
+        rows = np.asarray([self._vectors[k] for k in keys], dtype=np.float32)
+        weights = self._sif_weights(keys) if self.sif else np.ones(len(keys), dtype=np.float32)
+        return (rows * weights[:, None]).sum(axis=0) / weights.sum()
+
+    def _sif_weights(self, keys: list[int]) -> np.ndarray:
+        n = self._vectors.shape[0]
+        rank = np.asarray([self._vectors.key2row.get(k, n) for k in keys], dtype=np.float64) + 1
+        p = 1.0 / (rank * (np.log(n) + 0.5772))  # Zipf: p(rank r) = 1 / (r * H_n)
+        return (_SIF_A / (_SIF_A + p)).astype(np.float32)
 
     def embed(self, texts: list[str], tokens: list[Tokens]) -> np.ndarray:
         out = np.zeros((len(texts), self._vectors.shape[1]), dtype=np.float32)
@@ -42,3 +61,8 @@ class SpacyVectorsEmbedder:
 @register("spacy_vectors.v1")
 def make(model: str, device: str = "cpu") -> SpacyVectorsEmbedder:  # word vectors: the CPU is enough
     return SpacyVectorsEmbedder(model)
+
+
+@register("spacy_vectors.v2")
+def make_sif(model: str, device: str = "cpu") -> SpacyVectorsEmbedder:
+    return SpacyVectorsEmbedder(model, sif=True)
