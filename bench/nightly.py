@@ -36,7 +36,7 @@ def measures(runs: list[dict], store_path: str) -> dict:
     from nlp.store import Store
 
     store = Store(store_path)
-    labels = dict(zip(store.table("issues")["issue_id"], store.table("issues")["label"]))
+    history = dict(zip(store.issue_states()["issue_id"], store.issue_states()["label_history"]))
     events = store.table("issue_events")
     per_run = events.groupby("run_id")["event"].apply(list)
     ordered = store.table("runs", "WHERE status = 'completed' ORDER BY started_at")["run_id"].tolist()
@@ -44,13 +44,15 @@ def measures(runs: list[dict], store_path: str) -> dict:
     kept = [1.0 - sum(e in ("dormant", "merged") for e in per_run.get(cur, [])) / max(_active(store, prev), 1)
             for prev, cur in zip(ordered, ordered[1:])]
 
-    def planted(issue: str) -> str | None:
-        return next((k for k, words in PLANTED.items() if any(w in labels.get(issue, "") for w in words)), None)
+    def planted(issue: str, run_id: str) -> str | None:
+        """The planted issue an alert names, by the issue's label as the reader saw it in that run's report."""
+        label = next((h["label"] for h in reversed(history.get(issue, [])) if h["run_id"] <= run_id), "")
+        return next((k for k, words in PLANTED.items() if any(w in label for w in words)), None)
 
     delays, false_alarms = {}, 0
-    for run in runs:
+    for run, run_id in zip(runs, ordered):
         for a in run["alerts"]:
-            kind = planted(a["issue_id"])
+            kind = planted(a["issue_id"], run_id)
             if kind and a["alert"] in ("new", "growing") and run["day"] >= ONSET and kind not in delays:
                 delays[kind] = (pd.Timestamp(run["day"]) - pd.Timestamp(ONSET)).days
             if not kind and a["alert"] in ("growing", "shrinking", "sentiment_drop"):

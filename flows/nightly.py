@@ -157,7 +157,8 @@ def rerender(config_path: str = "configs/default.yaml") -> dict:
     states = store.issue_states()
     earlier = store.table("runs", "WHERE status = 'completed' AND run_id < ?", [run_id])
     issues = {"events": store.table("issue_events", "WHERE run_id = ?", [run_id]), "first_run": earlier.empty,
-              "labels": dict(zip(states["issue_id"], states["label"]))}
+              "labels": dict(zip(states["issue_id"], states["label"])),
+              "radius": dict(zip(states["issue_id"], states["radius"]))}
     return publish(cfg, run, items, assignments, clusters, ingest, issues, answers.reset_index(drop=True))
 
 

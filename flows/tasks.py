@@ -14,7 +14,7 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from nlp.abuse import abuse_by_stage, abuse_kinds
-from nlp.alerts import issue_alerts
+from nlp.alerts import issue_alerts, issue_cores
 from nlp.analysis import embedding_space, embedding_spaces, scored_items, space_spec
 from nlp.cluster import cluster_embeddings, cluster_labels
 from nlp.config import PipelineConfig
@@ -246,7 +246,8 @@ def identify_issues(cfg: PipelineConfig, run_id: str, items: pd.DataFrame, assig
     get_run_logger().info("issues: %d continued, %s", int((~issues["issue_id"].isin(events["issue_id"])).sum()),
                           ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "no changes")
     return {"assigned": renamed, "clusters": named, "issues": issues, "events": events,
-            "labels": labels, "first_run": previous.empty}  # no "new" alerts for the very first issues
+            "labels": labels, "first_run": previous.empty,  # no "new" alerts for the very first issues
+            "radius": dict(zip(issues["issue_id"], issues["radius"]))}
 
 
 @task
@@ -304,7 +305,8 @@ def rank_items(cfg: PipelineConfig, items: pd.DataFrame, assignments: pd.DataFra
     grown = growth(scored, ["stage", "cluster_id"], tz, cfg.trends)
     ranked = rank_pain_points(scored, clusters, grown, metrics.pop("pair_impact"), cfg.rank, neg)
     as_of = scored["created_at"].max() if len(scored) else pd.Timestamp.now(tz="UTC")
-    alerts = issue_alerts(scored, issues["events"], cfg.alerts, as_of, issues["first_run"])
+    alerts = issue_alerts(issue_cores(scored, issues["radius"]), issues["events"], cfg.alerts, as_of,
+                          issues["first_run"])
     main_stage = scored.groupby("cluster_id")["stage"].agg(lambda s: s.mode().iloc[0])
     alerts["label"] = alerts["issue_id"].map(issues["labels"]).fillna(alerts["issue_id"])
     alerts["stage"] = alerts["issue_id"].map(main_stage).fillna("unassigned")

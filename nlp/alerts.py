@@ -17,6 +17,16 @@ ALERT_COLUMNS = ["issue_id", "alert", "recent_count", "baseline_count", "recent_
                  "p_value", "detail"]
 
 
+def issue_cores(scored: pd.DataFrame, radius: dict[str, float]) -> pd.DataFrame:
+    """``scored`` with each item counted in its issue only when it lies within the issue's radius (centrality
+    at least the radius), else as an outlier. Between full fits new items join an issue only within its
+    radius, while older items were placed by the fit: counting the core of every issue, old and new items
+    alike, keeps the recent and baseline counts comparable (otherwise delta runs read as "shrinking")."""
+    limit = scored["cluster_id"].map(radius).astype(float)
+    inside = scored["centrality"].astype(float) >= limit.fillna(-np.inf)
+    return scored.assign(cluster_id=scored["cluster_id"].where(inside, OUTLIER))
+
+
 def issue_alerts(scored: pd.DataFrame, events: pd.DataFrame, cfg: AlertsConfig, as_of: pd.Timestamp,
                  first_run: bool) -> pd.DataFrame:
     """One row per alert, most significant first. ``scored`` has item_id, cluster_id (issue ids),

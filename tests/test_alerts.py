@@ -70,3 +70,11 @@ def test_a_young_store_compares_rates_over_the_days_it_really_has():
     # a store with two days before the recent week cannot tell growth from its own warm-up: no volume alerts
     warming = _stream({"a": [1, 1] + [10] * 7, "b": [10] * 9}, seed=4)
     assert issue_alerts(warming, NO_EVENTS, CFG, _as_of(8), first_run=False).empty
+
+
+def test_alert_counts_keep_only_each_issues_core():
+    from nlp.alerts import issue_cores
+
+    scored = pd.DataFrame({"cluster_id": ["a", "a", "b", "outlier"], "centrality": [0.9, 0.5, 0.7, np.nan]})
+    cores = issue_cores(scored, {"a": 0.6, "b": 0.6})
+    assert cores["cluster_id"].tolist() == ["a", "outlier", "b", "outlier"]
