@@ -1,4 +1,9 @@
-"""Clustering: reduce (UMAP by default) then HDBSCAN, per language space. Outliers are label -1."""
+"""Clustering: reduce (UMAP by default) then HDBSCAN, per language space. Outliers are label -1.
+
+Above ``cfg.fit_sample`` distinct rows, the reducer and HDBSCAN are fit on a seeded sample of that many rows
+and the others are placed with ``reducer.transform`` + ``hdbscan.approximate_predict``: the fit costs the same
+at any size and the placing grows linearly with the items. The price: a cluster needs about min_cluster_size x
+rows / fit_sample members to be found, so more of the small ones become outliers (bench/scale_cluster.py)."""
 
 from __future__ import annotations
 
@@ -12,27 +17,42 @@ OUTLIER = "outlier"
 
 def reduce_dimensions(vectors: np.ndarray, cfg: ClusterConfig) -> np.ndarray:
     """UMAP / PCA / nothing, as configured; seeded, so the same input gives the same output."""
-    n = len(vectors)
+    reducer = _reducer(len(vectors), cfg)
+    return vectors if reducer is None else reducer.fit_transform(vectors)
+
+
+def _reducer(n: int, cfg: ClusterConfig, new_rows: int = 0):
+    """An unfitted, seeded reducer for ``n`` rows, or None where the vectors are clustered as they are.
+    ``new_rows``: how many rows it will place after the fit (its ``transform``)."""
     if cfg.reducer == "none" or n <= cfg.n_components + 2:
-        return vectors
+        return None
     if cfg.reducer == "pca":
         from sklearn.decomposition import PCA
 
-        return PCA(n_components=cfg.n_components, random_state=cfg.seed).fit_transform(vectors)
+        return PCA(n_components=cfg.n_components, random_state=cfg.seed)
     import umap
 
-    reducer = umap.UMAP(n_neighbors=min(cfg.n_neighbors, n - 1), n_components=cfg.n_components, metric="cosine",
-                        min_dist=0.0, random_state=cfg.seed, n_jobs=1, init="spectral" if n > 50 else "random")
-    return reducer.fit_transform(vectors)
+    # UMAP's exact transform (fits under 4,096 rows) calls the metric from Python once per (new, fitted) pair,
+    # ~1.6 us each (26 s for 8,000 rows onto 2,000): past a million pairs, search a nearest-neighbour index
+    index = n * new_rows > 1_000_000
+    return umap.UMAP(n_neighbors=min(cfg.n_neighbors, n - 1), n_components=cfg.n_components, metric="cosine",
+                     min_dist=0.0, random_state=cfg.seed, n_jobs=1, init="spectral" if n > 50 else "random",
+                     force_approximation_algorithm=index)
+
+
+def _hdbscan(cfg: ClusterConfig, prediction_data: bool = False):
+    import hdbscan
+
+    return hdbscan.HDBSCAN(min_cluster_size=cfg.min_cluster_size, min_samples=cfg.min_samples,
+                           cluster_selection_method="eom", core_dist_n_jobs=1, prediction_data=prediction_data)
 
 
 def cluster_labels(vectors: np.ndarray, cfg: ClusterConfig, center: bool = False) -> np.ndarray:
     """HDBSCAN labels for ``vectors`` (-1 = outlier); all outliers when there are fewer than cfg.min_items.
-    ``center`` subtracts the mean vector first (for spaces with a common direction)."""
+    ``center`` subtracts the mean vector first (for spaces with a common direction). Above cfg.fit_sample
+    distinct rows, fit on a seeded sample and predict the rest (see the module docstring)."""
     if len(vectors) < cfg.min_items:
         return np.full(len(vectors), -1, dtype=int)
-    import hdbscan
-
     # identical texts are one point: UMAP is not reproducible on exact duplicates (ties in its graph)
     unique, first, inverse = _unique_rows(vectors)
     if len(unique) < cfg.min_items:
@@ -40,10 +60,34 @@ def cluster_labels(vectors: np.ndarray, cfg: ClusterConfig, center: bool = False
     if center:
         unique = unique - unique.mean(axis=0)
         unique /= np.maximum(np.linalg.norm(unique, axis=1, keepdims=True), 1e-12)
+    if cfg.fit_sample is not None and len(unique) > cfg.fit_sample:
+        return _sample_fit_predict(unique, cfg)[inverse]
     reduced = reduce_dimensions(unique, cfg)
-    model = hdbscan.HDBSCAN(min_cluster_size=cfg.min_cluster_size, min_samples=cfg.min_samples,
-                            cluster_selection_method="eom", core_dist_n_jobs=1)
-    return model.fit_predict(np.asarray(reduced, dtype=np.float64))[inverse]
+    return _hdbscan(cfg).fit_predict(np.asarray(reduced, dtype=np.float64))[inverse]
+
+
+def fit_sample_rows(n: int, cfg: ClusterConfig) -> np.ndarray:
+    """The cfg.fit_sample row indices (sorted) that the models are fit on: seeded, so always the same rows."""
+    return np.sort(np.random.default_rng(cfg.seed).choice(n, size=cfg.fit_sample, replace=False))
+
+
+def _sample_fit_predict(vectors: np.ndarray, cfg: ClusterConfig) -> np.ndarray:
+    """Labels for every row: reducer and HDBSCAN fit on the sample rows, the other rows transformed with the
+    fitted reducer and given the cluster ``approximate_predict`` finds for them (-1 where it finds none)."""
+    import hdbscan
+
+    fit = fit_sample_rows(len(vectors), cfg)
+    rest = np.setdiff1d(np.arange(len(vectors)), fit)
+    reducer = _reducer(len(fit), cfg, new_rows=len(rest))
+    reduced = vectors[fit] if reducer is None else reducer.fit_transform(vectors[fit])
+    model = _hdbscan(cfg, prediction_data=True).fit(np.asarray(reduced, dtype=np.float64))
+    labels = np.full(len(vectors), -1, dtype=int)
+    labels[fit] = model.labels_
+    if model.labels_.max() < 0:  # no cluster in the sample: nothing to predict into
+        return labels
+    placed = vectors[rest] if reducer is None else reducer.transform(vectors[rest])
+    labels[rest] = hdbscan.approximate_predict(model, np.asarray(placed, dtype=np.float64))[0]
+    return labels
 
 
 def _unique_rows(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -79,8 +79,8 @@ class ClusterConfig(_Model):
     # a delta run looks for new issues among the items of the last N days that fit no known issue; only these
     # and the new items are tokenized and scored (the rest keep the last run's results)
     new_issue_days: int = 14
-    # above this many distinct items a space is fit on a seeded sample of them and the rest predicted (None: never)
-    fit_sample: int | None = 20000
+    # above this many distinct items, fit on a seeded sample and predict the rest (None: never; bench/scale_cluster.py)
+    fit_sample: int | None = 50000
     seed: int = 42
 
 

@@ -1,8 +1,9 @@
 import numpy as np
 import pandas as pd
+import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from nlp.cluster import OUTLIER, cluster_embeddings, cluster_labels
+from nlp.cluster import OUTLIER, cluster_embeddings, cluster_labels, fit_sample_rows, reduce_dimensions
 from nlp.config import ClusterConfig, LabelConfig
 from nlp.embed import embed_texts
 from nlp.label import centrality, cluster_keyphrases, describe_clusters
@@ -67,3 +68,44 @@ def test_keyphrases_skip_outliers_and_prefer_phrases():
     toks = tokenize_texts(["商品が届かない", "商品が届かない!", "関係ない話"], ["ja"] * 3)
     out = cluster_keyphrases(["ja-000", "ja-000", OUTLIER], toks, 3)
     assert list(out) == ["ja-000"] and out["ja-000"][0] == "商品が届かない"
+
+
+# four well-separated gaussian blobs in 16 dimensions, 80 points each, seeded
+_RNG = np.random.default_rng(7)
+BLOB_TRUTH = np.repeat(np.arange(4), 80)
+BLOBS = (_RNG.normal(size=(4, 16)) * 8)[BLOB_TRUTH] + _RNG.normal(size=(320, 16))
+BLOB_CFG = ClusterConfig(min_cluster_size=10, min_samples=5, fit_sample=None)
+
+
+@pytest.mark.parametrize("reducer", ["umap", "pca", "none"])
+def test_fit_on_a_sample_then_predict_gives_the_full_fit_partition(reducer):
+    full = cluster_labels(BLOBS, BLOB_CFG.model_copy(update={"reducer": reducer}))
+    sampled_cfg = BLOB_CFG.model_copy(update={"reducer": reducer, "fit_sample": 100})
+    sampled = cluster_labels(BLOBS, sampled_cfg)
+    assert adjusted_rand_score(BLOB_TRUTH, full) == 1.0
+    assert adjusted_rand_score(full, sampled) >= 0.95
+    assert np.array_equal(sampled, cluster_labels(BLOBS.copy(), sampled_cfg))
+
+
+def test_sampled_fit_labels_duplicates_alike_and_is_seeded():
+    cfg = BLOB_CFG.model_copy(update={"fit_sample": 100})
+    vecs = np.vstack([BLOBS, BLOBS[::7]])
+    labels = cluster_labels(vecs, cfg)
+    assert np.array_equal(labels[320:], labels[:320:7])
+    rows = fit_sample_rows(320, cfg)
+    assert len(set(rows)) == 100 and np.array_equal(rows, fit_sample_rows(320, cfg))
+    assert not np.array_equal(rows, fit_sample_rows(320, cfg.model_copy(update={"seed": 7})))
+
+
+def test_a_sample_without_clusters_leaves_everything_an_outlier():
+    cfg = BLOB_CFG.model_copy(update={"reducer": "pca", "fit_sample": 30, "min_cluster_size": 40})
+    assert (cluster_labels(BLOBS, cfg) == -1).all()
+
+
+@pytest.mark.parametrize("fit_sample", [None, 320, 10_000])
+def test_no_sampling_up_to_fit_sample_keeps_the_full_fit(fit_sample):
+    import hdbscan
+
+    cfg = BLOB_CFG.model_copy(update={"fit_sample": fit_sample})
+    expected = hdbscan.HDBSCAN(min_cluster_size=10, min_samples=5).fit_predict(reduce_dimensions(BLOBS, cfg))
+    assert np.array_equal(cluster_labels(BLOBS, cfg), expected)
