@@ -72,13 +72,15 @@ def speed_table(s: dict) -> list[str]:
         return []
     out = ["### Speed and memory (2 cores, same machine, same run)", "",
            "| N | koe total s | raw embed s | koe / raw embed | BERTopic s | BERTopic / koe | koe peak RSS MB | "
-           "BERTopic peak RSS MB | delta run s (+5%) | delta / full |", "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+           "BERTopic peak RSS MB | delta run s (+5%) | delta / full | CPU taken by other processes (koe run) |",
+           "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         koe, raw, delta = r["koe_total_s"], r["raw_embed_s"], r.get("delta_total_s") or 0.0
         bt, bt_rss = r.get("bertopic_total_s"), r.get("bertopic_peak_rss_mb")
         bt_cells = f"{bt:.0f} | {bt / koe:.2f}" if bt else "— | —"
         out.append(f"| {r['n']:,} | {koe:.0f} | {raw:.0f} | {koe / raw:.2f} | {bt_cells} | "
-                   f"{r.get('koe_peak_rss_mb') or 0:.0f} | {bt_rss or '—'} | {delta:.0f} | {delta / koe:.2f} |")
+                   f"{r.get('koe_peak_rss_mb') or 0:.0f} | {bt_rss or '—'} | {delta:.0f} | {delta / koe:.2f} | "
+                   f"{100 * (r.get('koe_other_cpu_share') or 0):.0f}% |")
     return out
 
 
