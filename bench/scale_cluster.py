@@ -1,7 +1,7 @@
 """Clustering at scale: a full UMAP + HDBSCAN fit against a fit on a seeded sample with the rest predicted
 (``cluster.fit_sample``, nlp/cluster.py), on real and on synthetic embeddings.
 
-    python -m bench.scale_cluster [section ...]    # sections: banking77 synthetic
+    python -m bench.scale_cluster [section ...] [--reuse]    # sections: banking77 synthetic
 
 - banking77: the 10,003 banking77 train texts, MiniLM (koe's English embedder). Full fit (seed 42, and seed 43
   as the run-to-run noise floor) and fit_sample 2000 / 5000: NMI/ARI against the 77 intents, outlier share,
@@ -43,6 +43,7 @@ BIG = 50
 EMBEDDED = 100_000  # synthetic items embedded; larger sizes add noisy copies (see synthetic_vectors)
 SIZES = (50_000, 100_000, 200_000)
 NOISE = 0.05  # a copy's noise, relative to the vector's norm
+REUSE = False  # --reuse: keep the per-run results already in WORK (to finish an interrupted run)
 STEPS = ("umap_fit", "umap_transform", "hdbscan_fit", "approximate_predict")
 
 
@@ -224,10 +225,12 @@ def child(n: int, fit_sample: int | None, seed: int, out: Path) -> None:
 
 
 def run_child(n: int, fit_sample: int | None, seed: int = 42) -> tuple[dict, dict]:
-    """``child`` in a fresh interpreter -> its result and its labels by language."""
+    """``child`` in a fresh interpreter -> its result and its labels by language (with REUSE set, a result
+    already in WORK is taken as it is)."""
     out = WORK / f"run-{n}-{fit_sample or 'full'}-{seed}.json"
     cmd = [sys.executable, "-m", "bench.scale_cluster", "--child", str(n), str(fit_sample or 0), str(seed), str(out)]
-    subprocess.run(cmd, cwd=REPO, check=True)
+    if not (REUSE and out.exists() and out.with_suffix(".npz").exists()):
+        subprocess.run(cmd, cwd=REPO, check=True)
     labels = np.load(out.with_suffix(".npz"))
     return json.loads(out.read_text(encoding="utf-8")), {lang: labels[lang] for lang in labels.files}
 
@@ -292,8 +295,11 @@ SECTIONS = {"banking77": banking77, "synthetic": synthetic}
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.scale_cluster", description=__doc__.split("\n")[0])
     parser.add_argument("sections", nargs="*", help=f"any of {', '.join(SECTIONS)} (default: all)")
+    parser.add_argument("--reuse", action="store_true", help="keep per-run results already in bench/work")
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    global REUSE
+    REUSE = args.reuse
     if args.child:
         n, fit_sample, seed, out = args.child
         child(int(n), int(fit_sample) or None, int(seed), Path(out))
