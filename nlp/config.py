@@ -193,6 +193,7 @@ class RankWeights(_Model):
 class RankConfig(_Model):
     weights: RankWeights = Field(default_factory=RankWeights)
     min_items: int = 3  # a (stage, issue) pair with fewer items is not a pain point
+    min_negative_share: float = 0.25  # nor is one whose items are mostly positive (praise is not a pain point)
     top_n: int = 5
     verbatims: int = 3  # quotes per pain point, from its own stage, most central first
     slow_resolution_hours: float = 48.0

@@ -31,7 +31,8 @@ def _flag(series: pd.Series) -> np.ndarray:
 
 def rank_pain_points(scored: pd.DataFrame, clusters: pd.DataFrame, growth: pd.DataFrame, impacts: pd.DataFrame,
                      cfg: RankConfig, negative_below: float) -> pd.DataFrame:
-    """One row per (stage, cluster_id) with at least ``cfg.min_items`` items, best first within each stage.
+    """One row per (stage, cluster_id) with at least ``cfg.min_items`` items, at least
+    ``cfg.min_negative_share`` of them negative, best first within each stage.
 
     ``scored`` has one row per item with stage, cluster_id, centrality, sentiment, text, the ticket/review
     fields and ``quotable`` (False keeps an item out of the quotes, e.g. an abusive message);
@@ -45,7 +46,7 @@ def rank_pain_points(scored: pd.DataFrame, clusters: pd.DataFrame, growth: pd.Da
     pp = frame.groupby(["stage", "cluster_id"]).agg(
         count=("item_id", "size"), negative_share=("negative", "mean"), mean_sentiment=("sentiment", "mean"),
         severe_share=("severe", "mean")).reset_index()
-    pp = pp[pp["count"] >= cfg.min_items]
+    pp = pp[(pp["count"] >= cfg.min_items) & (pp["negative_share"] >= cfg.min_negative_share)]
     if pp.empty:
         return _empty()
     pp = pp.merge(stage_totals, on="stage").merge(growth, on=["stage", "cluster_id"], how="left")

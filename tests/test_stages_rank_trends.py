@@ -88,6 +88,16 @@ def test_rank_is_explainable_and_hand_computed():
     assert c1["verbatims"] == ["text a0", "text a1", "text a2"]  # most central first, from its own stage
 
 
+def test_praise_is_not_a_pain_point():
+    scored = _scored()
+    scored.loc[scored["cluster_id"] == "c2", "sentiment"] = 0.6  # c2: all positive
+    grown = growth(scored, ["stage", "cluster_id"], "Asia/Tokyo", TrendsConfig())
+    clusters = pd.DataFrame({"cluster_id": ["c1", "c2"], "lang": "ja", "label": ["遅延", "満足"],
+                             "keyphrases": [[], []], "verbatims": [[], []]})
+    ranked = rank_pain_points(scored, clusters, grown, NO_IMPACT, RankConfig(min_items=3), -0.2)
+    assert ranked["cluster_id"].tolist() == ["c1"]
+
+
 def test_min_items_filters_small_groups():
     scored = _scored()
     grown = growth(scored, ["stage", "cluster_id"], "Asia/Tokyo", TrendsConfig())
