@@ -138,10 +138,7 @@ def rerender(config_path: str = "configs/default.yaml") -> dict:
     run_id = store.latest_run_id()
     if run_id is None:
         raise RuntimeError(f"no completed run in {cfg.store.path}; run `koe run --config {config_path}` first")
-    assignments = store.table("assignments", "WHERE run_id = ?", [run_id]).drop(columns="run_id")
-    clusters = store.table("clusters", "WHERE run_id = ?", [run_id]).drop(columns="run_id")
-    clusters["keyphrases"] = clusters.pop("keyphrases_json").map(json.loads)
-    clusters["verbatims"] = clusters.pop("verbatims_json").map(json.loads)
+    assignments, clusters = store.latest_results()  # the run of latest_run_id
     items = store.items()
     analysed = items["item_id"].isin(assignments["item_id"])
     created = items.loc[analysed, "created_at"]
