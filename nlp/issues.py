@@ -25,7 +25,8 @@ def match_issues(current: pd.DataFrame, previous: pd.DataFrame, cfg: IssuesConfi
     for space in sorted(set(current["space"])):
         cur = current[current["space"] == space].reset_index(drop=True)
         prev = previous[previous["space"] == space].reset_index(drop=True)
-        sim, overlap = _similarity(cur, prev, cfg.centroid_weight)
+        shared = _shared(cur["members"], prev["members"])
+        sim, overlap = _similarity(cur, prev, shared, cfg.centroid_weight)
         matched = {}
         if len(cur) and len(prev):
             for i, j in zip(*linear_sum_assignment(-sim)):
@@ -36,7 +37,7 @@ def match_issues(current: pd.DataFrame, previous: pd.DataFrame, cfg: IssuesConfi
                 j = matched[i]
                 rows.append(_row(c, prev.at[j, "issue_id"], sim[i, j], overlap[i, j], "matched", None))
                 continue
-            source = _main_source(c["members"], prev, cfg.split_merge_share)
+            source = _main_source(shared[i], len(c["members"]), prev["issue_id"], cfg.split_merge_share)
             rows.append(_row(c, None, 0.0, 0.0, "split" if source else "new", source))
     return pd.DataFrame(rows, columns=["cluster_id", "issue_id", "similarity", "overlap", "event", "related_issue"])
 
@@ -46,15 +47,16 @@ def merged_issues(matches: pd.DataFrame, current: pd.DataFrame, previous: pd.Dat
     """Previous issues left unmatched whose members mostly went into one matched cluster: issue_id, into."""
     taken = set(matches["issue_id"].dropna())
     owner = dict(zip(matches["cluster_id"], matches["issue_id"]))
+    owned = np.array([bool(owner.get(c)) for c in current["cluster_id"]], dtype=bool)
+    left = previous[~previous["issue_id"].isin(taken)].reset_index(drop=True)
+    shared = _shared(left["members"], current["members"])  # shared[j, i]: previous j, current i
     rows = []
-    for p in previous[~previous["issue_id"].isin(taken)].itertuples():
-        if not p.members:
+    for j, p in left.iterrows():
+        if not p["members"]:
             continue
-        for c in current.itertuples():
-            share = len(p.members & c.members) / len(p.members)
-            if share >= cfg.split_merge_share and owner.get(c.cluster_id):
-                rows.append({"issue_id": p.issue_id, "into": owner[c.cluster_id]})
-                break
+        hits = np.flatnonzero(owned & (shared[j] / len(p["members"]) >= cfg.split_merge_share))
+        if len(hits):  # the first such cluster, in the order of ``current``
+            rows.append({"issue_id": p["issue_id"], "into": owner[current["cluster_id"].iloc[hits[0]]]})
     return pd.DataFrame(rows, columns=["issue_id", "into"])
 
 
@@ -96,24 +98,41 @@ def label_changes(matches: pd.DataFrame, clusters: pd.DataFrame, previous_labels
     return pd.DataFrame(rows, columns=["issue_id", "label", "keyphrases", "relabelled"])
 
 
-def _similarity(cur: pd.DataFrame, prev: pd.DataFrame, weight: float) -> tuple[np.ndarray, np.ndarray]:
-    sim = np.zeros((len(cur), len(prev)))
-    overlap = np.zeros_like(sim)
-    for i, c in cur.iterrows():
-        for j, p in prev.iterrows():
-            shared = len(c["members"] & p["members"])
-            base = min(len(c["members"]), len(p["members"])) or 1
-            overlap[i, j] = shared / base
-            sim[i, j] = weight * float(np.dot(c["centroid"], p["centroid"])) + (1 - weight) * overlap[i, j]
-    return sim, overlap
+def _shared(a: pd.Series, b: pd.Series) -> np.ndarray:
+    """shared[i, j] = |a[i] & b[j]| for two lists of item-id sets, in one pass over the members (an all-pairs
+    loop of set intersections took 133 s for 2,175 x 2,175 issues at 100k items)."""
+    holders: dict = {}
+    for j, members in enumerate(b):
+        for item in members:
+            holders.setdefault(item, []).append(j)
+    shared = np.zeros((len(a), len(b)))
+    for i, members in enumerate(a):
+        hit = [j for item in members for j in holders.get(item, ())]
+        if hit:
+            np.add.at(shared[i], hit, 1)
+    return shared
 
 
-def _main_source(members: set, prev: pd.DataFrame, share: float) -> str | None:
-    if not members or prev.empty:
+def _similarity(cur: pd.DataFrame, prev: pd.DataFrame, shared: np.ndarray,
+                weight: float) -> tuple[np.ndarray, np.ndarray]:
+    """weight x centroid cosine + (1 - weight) x member overlap (shared / the smaller member count)."""
+    if not len(cur) or not len(prev):
+        return np.zeros((len(cur), len(prev))), np.zeros((len(cur), len(prev)))
+    sizes_c = np.array([len(m) for m in cur["members"]], dtype=float)
+    sizes_p = np.array([len(m) for m in prev["members"]], dtype=float)
+    base = np.minimum.outer(sizes_c, sizes_p)
+    overlap = shared / np.where(base > 0, base, 1.0)
+    cosine = np.vstack(cur["centroid"].to_list()).astype(float) @ np.vstack(prev["centroid"].to_list()).astype(float).T
+    return weight * cosine + (1 - weight) * overlap, overlap
+
+
+def _main_source(shared_row: np.ndarray, size: int, issue_ids: pd.Series, share: float) -> str | None:
+    """The previous issue that holds at least ``share`` of a cluster's members (ties: the largest id)."""
+    if not size or not len(shared_row):
         return None
-    counts = [(len(members & p), issue) for p, issue in zip(prev["members"], prev["issue_id"])]
-    best, issue = max(counts)
-    return issue if best / len(members) >= share else None
+    best = shared_row.max()
+    issue = max(issue_ids.iloc[np.flatnonzero(shared_row == best)])
+    return issue if best / size >= share else None
 
 
 def _row(c, issue_id, similarity, overlap, event, related) -> dict:
@@ -166,8 +185,8 @@ def assign_to_issues(assigned: pd.DataFrame, vectors: dict[str, np.ndarray], kno
     for space, vecs in vectors.items():
         rows = np.flatnonzero((out["lang"] == space).to_numpy())
         issues = active[active["space"] == space]
-        new = [k for k, r in enumerate(rows) if out.at[r, "item_id"] not in previous]
-        if not new or issues.empty:
+        new = np.flatnonzero(~out["item_id"].iloc[rows].isin(known["item_id"]).to_numpy())
+        if not len(new) or issues.empty:
             continue
         sims = vecs[new] @ np.vstack(issues["centroid"].to_list()).T
         best = sims.argmax(axis=1)
