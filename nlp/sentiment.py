@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 
 from nlp.config import SentimentConfig
-from nlp.ja_lexicon import (EMOTICONS, EN_COMPLAINT, EN_NEGATED_COMPLAINT, LEXICON, NEGATED_COMPLAINT,
-                            NEGATED_EXISTENCE, PHRASES, RETURN_WISH)
+from nlp.ja_lexicon import (ABSENT, AGAIN, AGAIN_TEXT, EMOTICONS, EN_COMPLAINT, EN_NEGATED_COMPLAINT, LEXICON,
+                            NEGATED_COMPLAINT, NEGATED_EXISTENCE, NEVER_AGAIN, PHRASES, VISIT)
 from nlp.tokenize import Tokens
 
 
@@ -43,8 +43,11 @@ def text_sentiment(text: str, tokens: Tokens) -> float:
     for phrase, value in PHRASES.items():
         if phrase in text:
             total, hits = total + value, hits + 1
-    if all(w in tokens.lemmas for w in RETURN_WISH):
-        total, hits = total + 0.7, hits + 1
+    if any(w in lemmas for w in VISIT):  # coming back, or never again
+        if any(w in lemmas for w in AGAIN) or any(w in text for w in AGAIN_TEXT):
+            total, hits = total + (-0.7 if any(negs) else 0.7), hits + 1
+        elif any(w in lemmas for w in NEVER_AGAIN) and any(negs):
+            total, hits = total - 0.7, hits + 1
     for emoticon, value in EMOTICONS.items():
         count = text.count(emoticon)
         total, hits = total + value * count, hits + count
@@ -54,10 +57,12 @@ def text_sentiment(text: str, tokens: Tokens) -> float:
 
 
 def _missing(lemmas: list[str], negated: list[bool], i: int) -> bool:
-    """「清潔感がない」「清潔感がありません」: the word at i is said to be absent."""
+    """「清潔感がない」「清潔感がありません」「問題なし」「笑顔もなし」: the word at i is said to be absent."""
+    if i + 1 < len(lemmas) and lemmas[i + 1] in ABSENT:
+        return True
     if i + 2 >= len(lemmas) or lemmas[i + 1] not in NEGATED_EXISTENCE:
         return False
-    return lemmas[i + 2] in ("ない", "無い") or (lemmas[i + 2] == "ある" and negated[i + 2])
+    return lemmas[i + 2] in ABSENT or (lemmas[i + 2] == "ある" and negated[i + 2])
 
 
 def _english(text: str, tokens: Tokens) -> float:

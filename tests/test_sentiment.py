@@ -44,6 +44,11 @@ def test_rating_is_blended_with_text():
     ("また利用したいと思います", 1),  # the wish to come back
     ("部屋に冷蔵庫が欲しかったです", -1),  # a wish for more
     ("悪くないです", 1),
+    ("問題なく使えました", 1), ("笑顔もなし", -1),  # a complaint word said to be absent, a praised one absent
+    ("又利用します", 1), ("これからも利用したいです", 1),  # coming back, without たい or with another "again"
+    ("また行きたいとは思いません", -1), ("もう行かない", -1), ("二度と利用しません", -1),  # never again
+    ("改善を期待します", -1), ("本当に残念でなりません", -1),  # a request to improve; ～でならない intensifies
+    ("駐車場がわかりにくかった", -1),  # verb + にくい
 ])
 def test_japanese_constructions(text, sign):
     tok = tokenize_texts([text], ["ja"])[0]
