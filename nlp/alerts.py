@@ -41,15 +41,19 @@ def issue_alerts(scored: pd.DataFrame, events: pd.DataFrame, cfg: AlertsConfig, 
     # the baseline is only as long as the data: the expected count scales with the days it really covers, and
     # a baseline shorter than the recent window is too short to compare with
     covered = (base_end - max(base_start, scored["created_at"].min())).total_seconds() / 86400 if len(scored) else 0
+    base_counts = base["cluster_id"].value_counts()
     for days in windows if covered >= cfg.recent_days else []:
         recent = scored[(scored["created_at"] > as_of - pd.Timedelta(days=days)) & (scored["created_at"] <= as_of)]
+        counts = recent["cluster_id"].value_counts()
         for issue in issues:
-            k, b = int((recent["cluster_id"] == issue).sum()), int((base["cluster_id"] == issue).sum())
+            k, b = int(counts.get(issue, 0)), int(base_counts.get(issue, 0))
             rows += _volume_alerts(issue, k, len(recent), b, len(base), days / covered, alpha, cfg)
     recent = scored[(scored["created_at"] > base_end) & (scored["created_at"] <= as_of)]
+    by_issue_recent = {k: g for k, g in recent.groupby("cluster_id")["sentiment"]}
+    by_issue_base = {k: g for k, g in base.groupby("cluster_id")["sentiment"]}
+    empty = pd.Series(dtype=float)
     for issue in issues:
-        rows += _sentiment_alerts(issue, recent.loc[recent["cluster_id"] == issue, "sentiment"],
-                                  base.loc[base["cluster_id"] == issue, "sentiment"], cfg)
+        rows += _sentiment_alerts(issue, by_issue_recent.get(issue, empty), by_issue_base.get(issue, empty), cfg)
     out = pd.DataFrame(rows, columns=ALERT_COLUMNS).sort_values(["p_value", "issue_id", "alert"], kind="stable")
     out = out.drop_duplicates(["issue_id", "alert"])  # one alert of a kind per issue: the most significant window
     events_rows = [] if first_run else _event_alerts(events, recent)
@@ -59,7 +63,7 @@ def issue_alerts(scored: pd.DataFrame, events: pd.DataFrame, cfg: AlertsConfig, 
 def _volume_alerts(issue: str, k: int, n: int, b: int, nb: int, rate_ratio: float, alpha: float,
                    cfg: AlertsConfig) -> list[dict]:
     """Growing/shrinking when the share (binomial) and the count (Poisson, expected ``b * rate_ratio``) agree."""
-    if n == 0 or nb == 0:
+    if n == 0 or nb == 0 or max(k, b) < cfg.min_count:  # fewer than min_count on both sides never alerts
         return []
     p0 = (b + 0.5) / (nb + 1.0)  # baseline share, smoothed so an unseen issue is not a certainty
     mu = max(b, 0.5) * rate_ratio

@@ -80,7 +80,7 @@ class ClusterConfig(_Model):
     # and the new items are tokenized and scored (the rest keep the last run's results)
     new_issue_days: int = 14
     # above this many distinct items, fit on a seeded sample and predict the rest (None: never; bench/scale_cluster.py)
-    fit_sample: int | None = 50000
+    fit_sample: int | None = Field(default=50000, ge=10)
     seed: int = 42
 
 
@@ -144,6 +144,9 @@ class IssuesConfig(_Model):
     # a delta run puts a new item into an issue when its similarity to the issue's centroid reaches what this
     # share of the issue's members reach (higher = stricter: more new items left to form new issues)
     radius_quantile: float = 0.25  # bench/nightly.py: 0.1 → delays 7/10 days, 9.8 alarms/30 d; 0.25 → 1/3, 4.3
+    # a delta run re-groups its recent items; a group whose centroid is less similar than this to the issue its
+    # items were placed in leaves that issue as a new one (a split), see nlp.issues.emerging_groups
+    split_below: float = 0.8
 
 
 class AlertsConfig(_Model):
@@ -236,8 +239,22 @@ class ScheduleConfig(_Model):
     timezone: str = "Asia/Tokyo"
 
 
+class DaskConfig(_Model):
+    """Where ``runner: dask`` sends the tokenize and embed partitions (through prefect-dask's DaskTaskRunner)."""
+
+    address: str | None = None  # an existing scheduler, e.g. "tcp://10.0.0.5:8786"; None: a LocalCluster
+    n_workers: int = Field(default=2, ge=1)  # LocalCluster only
+    threads_per_worker: int = Field(default=1, ge=1)  # LocalCluster only
+
+
 class PipelineConfig(_Model):
     sources: list[SourceConfig]
+    # local: tokenize and embed in this process; dask: the same partitions mapped over Dask workers (same results)
+    runner: Literal["local", "dask"] = "local"
+    # items per tokenize/embed partition, for both runners: a text's vector depends on its partition's
+    # batches, so the same partitions give a local and a Dask run the same vectors
+    partition_size: int = Field(default=4096, ge=64)
+    dask: DaskConfig = Field(default_factory=DaskConfig)
     ingest: IngestConfig = Field(default_factory=IngestConfig)
     store: StoreConfig = Field(default_factory=StoreConfig)
     embed: EmbedConfig = Field(default_factory=EmbedConfig)

@@ -66,7 +66,10 @@ def sample_config(tmp: Path, **overrides) -> Path:
     raw["store"]["path"] = str(tmp / "koe.duckdb")
     raw["report"]["out_dir"] = str(tmp / "reports")
     for section, values in overrides.items():
-        raw.setdefault(section, {}).update(values)
+        if isinstance(values, dict):
+            raw.setdefault(section, {}).update(values)
+        else:  # a top-level setting, e.g. runner="dask"
+            raw[section] = values
     path = tmp / "config.yaml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
