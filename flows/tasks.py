@@ -20,7 +20,7 @@ from nlp.analysis import embedding_space, embedding_spaces, scored_items, space_
 from nlp.cluster import cluster_embeddings, cluster_labels
 from nlp.config import PipelineConfig
 from nlp.embed import embed_texts, get_embedder
-from nlp.issues import assign_to_issues, emerging_groups, track_issues
+from nlp.issues import assign_to_issues, track_issues
 from nlp.label import centrality, describe_clusters
 from nlp.listening import brand_mentions
 from nlp.metrics import metric_tables
@@ -108,17 +108,10 @@ def analysis_scope(cfg: PipelineConfig, items: pd.DataFrame, plan: dict) -> np.n
         hashes = items.loc[(space == name).to_numpy(), "content_hash"].tolist()
         embedded |= store.cached_hashes(hashes, get_embedder(space_spec(name, cfg.embed)).model_key)
     last = items["item_id"].map(known)
-    scope = (last.isna() | ~items["content_hash"].isin(embedded) | _regrouped(items, last, plan, cfg)).to_numpy()
+    recent = items["created_at"] >= pd.Timestamp(plan["as_of"]) - pd.Timedelta(days=cfg.cluster.new_issue_days)
+    scope = (last.isna() | ~items["content_hash"].isin(embedded) | ((last == "outlier") & recent)).to_numpy()
     get_run_logger().info("delta: %d of %d items are new, changed or recent outliers", int(scope.sum()), len(items))
     return scope
-
-
-def _regrouped(items: pd.DataFrame, last: pd.Series, plan: dict, cfg: PipelineConfig) -> pd.Series:
-    """The items a delta run groups again: of the last cluster.new_issue_days days, the outliers and the items
-    that delta runs placed into known issues (created after the last full fit)."""
-    recent = items["created_at"] >= pd.Timestamp(plan["as_of"]) - pd.Timedelta(days=cfg.cluster.new_issue_days)
-    placed = items["created_at"] > pd.Timestamp(plan.get("full_fit_as_of") or plan["as_of"])
-    return recent & ((last == "outlier") | (last.notna() & placed))
 
 
 def tokenize_items(cfg: PipelineConfig, items: pd.DataFrame, scope: np.ndarray, runner=None) -> list[Tokens | None]:
@@ -192,8 +185,7 @@ def plan_clustering(cfg: PipelineConfig, items: pd.DataFrame) -> dict:
     age = (as_of - pd.Timestamp(last["as_of"])) if last else None
     delta = bool(last and last.get("fit_key") == fit_key and pd.Timedelta(0) <= age
                  <= pd.Timedelta(days=cfg.cluster.refit_every_days) and not store.issue_states().empty)
-    plan = {"clustering": "delta" if delta else "full", "as_of": str(as_of), "fit_key": fit_key,
-            "full_fit_as_of": last["as_of"] if delta else str(as_of)}
+    plan = {"clustering": "delta" if delta else "full", "as_of": str(as_of), "fit_key": fit_key}
     get_run_logger().info("clustering: %s%s", plan["clustering"],
                           f" (last full fit {age.days} days ago)" if age is not None else "")
     return plan
@@ -221,28 +213,24 @@ def cluster_items(cfg: PipelineConfig, items: pd.DataFrame, vectors: dict[str, n
 
 def _into_known_issues(cfg: PipelineConfig, items: pd.DataFrame, space: pd.Series,
                        vectors: dict[str, np.ndarray], centered: frozenset[str], scope: np.ndarray) -> pd.DataFrame:
-    """New items into the known issues; then the recent items (new items that fit none, and recent items placed
-    into known issues since the last full fit) are grouped among themselves, so a new issue shows up within days
-    rather than at the next full fit, even when its items resemble an existing issue (issue matching then names
-    it: a new issue, or a split of the issue it came out of)."""
+    """New items into the known issues; the items that fit none are clustered among themselves, so a new
+    issue shows up within days rather than at the next full fit (issue matching then names it)."""
     store = Store(cfg.store.path)
     base = pd.DataFrame({"item_id": items["item_id"].to_numpy(), "lang": space.to_numpy()})
     seen = store.latest_members(include_outliers=True)
-    states = store.issue_states()
     # items seen by the last run keep what it gave them (outliers too: the same data twice gives the same answer);
     # only items new since then are placed by nearest issue centroid
-    assigned = assign_to_issues(base, vectors, seen, states)
-    # scope holds, besides the new items, the recent outliers and recent placements (analysis_scope)
+    assigned = assign_to_issues(base, vectors, seen, store.issue_states())
+    # the items of the last days that fit no issue, old outliers included, so that a new issue's items
+    # accumulate night by night
+    leftover = (assigned["cluster_id"] == "outlier").to_numpy() & scope
     for lang, vecs in vectors.items():
         in_space = (assigned["lang"] == lang).to_numpy()
-        rows = np.flatnonzero(scope[in_space])
-        groups = cluster_labels(vecs[rows], cfg.cluster, center=lang in centered)
-        placed = assigned.loc[assigned.index[in_space][rows], "cluster_id"].to_numpy()
-        new = emerging_groups(groups, placed, vecs[rows], states, cfg.issues.split_below)
-        names = {g: f"{lang}-new{k:03d}" for k, g in enumerate(sorted(g for g, is_new in new.items() if is_new))}
-        found = np.isin(groups, list(names))
+        rows = np.flatnonzero(leftover[in_space])
+        labels = cluster_labels(vecs[rows], cfg.cluster, center=lang in centered)
+        found = labels >= 0
         index = assigned.index[in_space][rows[found]]
-        assigned.loc[index, "cluster_id"] = [names[g] for g in groups[found]]
+        assigned.loc[index, "cluster_id"] = [f"{lang}-new{k:03d}" for k in labels[found]]
     return assigned
 
 

@@ -144,9 +144,6 @@ class IssuesConfig(_Model):
     # a delta run puts a new item into an issue when its similarity to the issue's centroid reaches what this
     # share of the issue's members reach (higher = stricter: more new items left to form new issues)
     radius_quantile: float = 0.25  # bench/nightly.py: 0.1 → delays 7/10 days, 9.8 alarms/30 d; 0.25 → 1/3, 4.3
-    # a delta run re-groups its recent items; a group whose centroid is less similar than this to the issue its
-    # items were placed in leaves that issue as a new one (a split), see nlp.issues.emerging_groups
-    split_below: float = 0.8
 
 
 class AlertsConfig(_Model):

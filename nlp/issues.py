@@ -196,32 +196,6 @@ def assign_to_issues(assigned: pd.DataFrame, vectors: dict[str, np.ndarray], kno
     return out
 
 
-def emerging_groups(groups: np.ndarray, placed: np.ndarray, vectors: np.ndarray, states: pd.DataFrame,
-                    split_below: float) -> dict[int, bool]:
-    """For the groups a delta run finds among its recent items (new items that fit no issue and recent items
-    it placed into known issues): group -> True when it is a new issue. A group is new when none of its members
-    were placed in a known issue, or when its centroid is less similar than ``split_below`` to the centroid of
-    the issue most of them were placed in: an issue growing by its usual kind of items keeps them, a different
-    complaint that only resembles it (「ログインエラー」 placed in 「決済エラー」) leaves it.
-
-    ``groups``: group label per row (-1: none); ``placed``: the issue id each row is in (or outlier);
-    ``vectors``: the rows' vectors; ``states``: issue_id, centroid of the known issues."""
-    centroid = dict(zip(states["issue_id"], states["centroid"]))
-    out = {}
-    for g in sorted(set(groups.tolist()) - {-1}):
-        rows = groups == g
-        issues = pd.Series(placed[rows])
-        issues = issues[issues.isin(list(centroid))]
-        if issues.empty:
-            out[g] = True
-            continue
-        issue = issues.value_counts().sort_index().idxmax()  # the most frequent, ties by smallest id
-        mean = vectors[rows].mean(axis=0)
-        cosine = float(mean @ centroid[issue]) / max(float(np.linalg.norm(mean)), 1e-12)
-        out[g] = cosine < split_below
-    return out
-
-
 def _issue_rows(matches, current, labels, previous, merged, run_id, as_of) -> pd.DataFrame:
     prev = previous.set_index("issue_id")
     info = matches.merge(current[["cluster_id", "space", "centroid", "members", "radius"]], on="cluster_id")

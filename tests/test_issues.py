@@ -76,18 +76,3 @@ def test_a_run_without_clusters_marks_live_issues_dormant():
                                            pd.Timestamp("2026-11-02", tz="UTC"), CFG)
     assert mapping == {} and set(issues["status"]) == {"dormant"}
     assert set(events["event"]) == {"dormant"}
-
-
-def test_a_group_unlike_the_issue_it_was_placed_in_leaves_it_and_a_like_group_stays():
-    from nlp.issues import emerging_groups
-
-    states = pd.DataFrame({"issue_id": ["ja-0001", "ja-0002"], "centroid": [E[0], E[1]]})
-    near_0 = (E[0] + 0.2 * E[3]) / np.linalg.norm(E[0] + 0.2 * E[3])  # cos 0.98 to issue 1
-    half = (E[0] + E[2]) / np.linalg.norm(E[0] + E[2])  # cos 0.71 to issue 1
-    vectors = np.vstack([near_0, near_0, half, half, half, E[3], E[3]])
-    groups = np.array([0, 0, 1, 1, 1, 2, 2])
-    placed = np.array(["ja-0001", "outlier", "ja-0001", "ja-0001", "outlier", "outlier", "outlier"])
-    assert emerging_groups(groups, placed, vectors, states, split_below=0.8) == {0: False, 1: True, 2: True}
-    # a stricter threshold keeps both placed groups in their issue; no group at all is no answer
-    assert emerging_groups(groups, placed, vectors, states, split_below=0.5) == {0: False, 1: False, 2: True}
-    assert emerging_groups(np.full(3, -1), placed[:3], vectors[:3], states, 0.8) == {}
