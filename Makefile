@@ -36,6 +36,8 @@ bench: venv
 	$(BIN)/pip install -q -e '.[dev,bench]'
 	$(BIN)/python -m bench.quality
 	$(BIN)/python -m bench.speed
+	$(BIN)/python -m bench.nightly
+	$(BIN)/python -m bench.runners
 	$(BIN)/python -m bench.report
 
 sample: venv
