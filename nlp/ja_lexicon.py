@@ -107,7 +107,13 @@ EN_COMPLAINT = {
     "broken": -0.6, "damage": -0.6, "damaged": -0.6, "crush": -0.6, "crushed": -0.6, "decline": -0.5,
     "declined": -0.5, "error": -0.6, "fail": -0.6, "bug": -0.6, "stuck": -0.5, "lost": -0.5, "forever": -0.4,
     "unhelpful": -0.6, "condescending": -0.6, "impatient": -0.5, "charge": -0.2, "overcharge": -0.7,
-    "expensive": -0.4, "everywhere": -0.1,
+    "expensive": -0.4, "everywhere": -0.1, "lose": -0.5, "miss": -0.5, "cancel": -0.6, "strand": -0.6,
+    "still": -0.3, "wait": -0.3, "hold": -0.3, "hour": -0.2, "rebook": -0.3, "refund": -0.3, "compensate": -0.3,
+    "compensation": -0.3, "seriously": -0.4, "ridiculous": -0.6, "joke": -0.4, "worst": -0.6, "why": -0.3,
+    "inconvenience": -0.5, "promise": -0.3, "apology": -0.3, "scream": -0.5, "cry": -0.5, "hassle": -0.5,
 }
+# words that make a customer's message polite, not positive (「thanks in advance」, 「please DM」, 「need help」):
+# VADER scores them as praise (thanks +1.9, help +1.7); they are left out of the English score
+EN_POLITE = ("please", "pls", "plz", "help", "hope")
 EN_NEGATED_COMPLAINT = {"arrive": -0.8, "work": -0.7, "respond": -0.7, "reply": -0.7, "receive": -0.7,
                         "load": -0.6, "open": -0.5, "help": -0.6, "fix": -0.5, "apply": -0.5, "get": -0.3}

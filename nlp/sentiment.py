@@ -11,12 +11,14 @@ import numpy as np
 import pandas as pd
 
 from nlp.config import SentimentConfig
-from nlp.ja_lexicon import (ABSENT, AGAIN, AGAIN_TEXT, EMOTICONS, EN_COMPLAINT, EN_NEGATED_COMPLAINT, LEXICON,
+from nlp.ja_lexicon import (ABSENT, AGAIN, AGAIN_TEXT, EMOTICONS, EN_COMPLAINT, EN_NEGATED_COMPLAINT, EN_POLITE,
+                            LEXICON,
                             NEGATED_COMPLAINT, NEGATED_EXISTENCE, NEVER_AGAIN, PHRASES, VISIT)
 from nlp.tokenize import Tokens
 
 
 _MENTION = re.compile(r"@\w+")
+_POLITE = re.compile(r"\b(?:" + "|".join(EN_POLITE) + r")\b", re.IGNORECASE)
 
 
 @lru_cache(maxsize=1)
@@ -68,9 +70,13 @@ def _missing(lemmas: list[str], negated: list[bool], i: int) -> bool:
 def _english(text: str, tokens: Tokens) -> float:
     """VADER's compound score plus customer-feedback cues it misses, kept in [-1, 1]. @mentions are dropped
     first: VADER reads "@united" as the word "united" (+1.8)."""
-    score = float(_vader().polarity_scores(_MENTION.sub(" ", text))["compound"])
+    score = float(_vader().polarity_scores(_POLITE.sub(" ", _MENTION.sub(" ", text)))["compound"])
     cues = sum(EN_NEGATED_COMPLAINT.get(lemma, 0.0) if negated else EN_COMPLAINT.get(lemma, 0.0)
                for lemma, negated in zip(tokens.lemmas, tokens.negated))
+    if cues < 0 and score > 0:  # praise beside a complaint is politeness or sarcasm: "thanks for losing my bag"
+        score = 0.0
+    elif score > 0 and "?" in text:  # a question is a request, however politely put: "any upgrades? thanks"
+        score = 0.0
     return float(np.clip(score + cues, -1.0, 1.0)) if cues else score
 
 

@@ -55,6 +55,18 @@ def test_japanese_constructions(text, sign):
     assert np.sign(text_sentiment(text, tok)) == sign
 
 
+@pytest.mark.parametrize("text, sign", [
+    ("@united thanks for losing my bag", -1),  # praise beside a complaint: sarcasm
+    ("@united please DM me, I need help changing a flight", 0),  # polite, not positive
+    ("@united any first class upgrades available tomorrow? thanks", 0),  # a question is a request
+    ("@united thanks for the great crew today!", 1),
+    ("@united still waiting on hold after 2 hours", -1),  # complaint cues VADER has no words for
+])
+def test_english_customer_messages(text, sign):
+    tok = tokenize_texts([text], ["en"])[0]
+    assert np.sign(text_sentiment(text, tok)) == sign
+
+
 def test_brand_mentions_carry_no_sentiment():
     text = "@united e-ticket 0162, refund request 1686, case id 8465"
     tok = tokenize_texts([text], ["en"])[0]
