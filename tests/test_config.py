@@ -28,6 +28,9 @@ def test_shipped_configs_are_valid(name):
     (lambda r: r["rank"].update(weights={"volume": -1}), "rank.weights"),
     (lambda r: r["sources"][0].update(kind="email"), "sources.0.kind"),
     (lambda r: r["report"].update(language="fr"), "report.language"),
+    (lambda r: r.update(runner="spark"), "runner"),
+    (lambda r: r["dask"].update(n_workers=0), "dask.n_workers"),
+    (lambda r: r["cluster"].update(fit_sample=0), "cluster.fit_sample"),
 ])
 def test_bad_config_names_the_key(tmp_path, mutate, key):
     with pytest.raises(ConfigError) as err:
