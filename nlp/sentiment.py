@@ -12,8 +12,7 @@ import pandas as pd
 
 from nlp.config import SentimentConfig
 from nlp.ja_lexicon import (ABSENT, AGAIN, AGAIN_TEXT, EMOTICONS, EN_COMPLAINT, EN_NEGATED_COMPLAINT, EN_POLITE,
-                            LEXICON,
-                            NEGATED_COMPLAINT, NEGATED_EXISTENCE, NEVER_AGAIN, PHRASES, VISIT)
+                            LEXICON, NEGATED_COMPLAINT, NEGATED_EXISTENCE, NEVER_AGAIN, PHRASES, VISIT)
 from nlp.tokenize import Tokens
 
 
