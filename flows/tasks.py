@@ -29,7 +29,7 @@ from nlp.rank import followup_items, rank_pain_points
 from nlp.report import build_report, render_html, render_markdown, stage_name, write_report_files
 from nlp.schema import stable_hash
 from nlp.sentiment import answer_sentiment, score_sentiment
-from nlp.sources import read_source
+from nlp.sources import iter_source
 from nlp.stages import assign_stages, stage_examples, stage_similarity, touchpoint_stages
 from nlp.store import Store
 from nlp.tokenize import Tokens, tokenize_texts
@@ -41,22 +41,33 @@ _VERSIONED = ("koe", "spacy", "ja-ginza", "sudachipy", "sentence-transformers", 
 
 @task(retries=2, retry_delay_seconds=5)
 def ingest_sources(cfg: PipelineConfig, run_id: str, base_dir: Path) -> dict:
-    """Read every source, upsert its items and quarantine its bad rows; return counts per source."""
+    """Read every source a batch of rows at a time (ingest.batch_size), upsert its items and quarantine its bad
+    rows; return counts per source. Rows read before, unchanged, are not parsed again (their stored items are)."""
     logger, store, summary = get_run_logger(), Store(cfg.store.path), {}
     for source in cfg.sources:
-        batch = read_source(source, cfg.ingest, base_dir)
-        new, updated = store.upsert_items(batch.items, run_id)
-        quarantined = store.add_quarantine(batch.quarantine, run_id)
+        counts = dict.fromkeys(("rows_read", "items", "new_items", "updated_items", "duplicates_in_file",
+                                "quarantined", "new_quarantined", "reused_rows"), 0)
+        encoding, reasons = None, []
+        for batch in iter_source(source, cfg.ingest, base_dir, known=store.items_by_row_hash):
+            new, updated = store.upsert_items(batch.items, run_id)
+            counts["new_quarantined"] += store.add_quarantine(batch.quarantine, run_id)
+            for key, value in (("rows_read", batch.rows_read), ("items", len(batch.items)), ("new_items", new),
+                               ("updated_items", updated), ("duplicates_in_file", batch.duplicates_in_file),
+                               ("quarantined", len(batch.quarantine)), ("reused_rows", batch.reused)):
+                counts[key] += value
+            encoding = encoding or batch.encoding
+            reasons += batch.quarantine["reason"].head(5 - len(reasons)).tolist()
+            if batch.rows_read and counts["rows_read"] > cfg.ingest.batch_size:
+                logger.info("ingest %s: %d rows read", source.name, counts["rows_read"])
         summary[source.name] = {
-            "kind": source.kind, "rows_read": batch.rows_read, "items": len(batch.items), "new_items": new,
-            "updated_items": updated, "already_stored": len(batch.items) - new - updated,
-            "duplicates_in_file": batch.duplicates_in_file,
-            "quarantined": len(batch.quarantine), "new_quarantined": quarantined, "encoding": batch.encoding,
-            "files": _file_hashes(source.path, base_dir),
+            "kind": source.kind, **counts,
+            "already_stored": counts["items"] - counts["new_items"] - counts["updated_items"],
+            "encoding": encoding, "files": _file_hashes(source.path, base_dir),
         }
-        logger.info("ingest %s: %d rows read, %d items (%d new, %d changed), %d quarantined", source.name,
-                    batch.rows_read, len(batch.items), new, updated, len(batch.quarantine))
-        for reason in batch.quarantine["reason"].head(5):
+        logger.info("ingest %s: %d rows read, %d items (%d new, %d changed, %d rows unchanged since read), "
+                    "%d quarantined", source.name, counts["rows_read"], counts["items"], counts["new_items"],
+                    counts["updated_items"], counts["reused_rows"], counts["quarantined"])
+        for reason in reasons:
             logger.warning("quarantined from %s: %s", source.name, reason)
     return summary
 

@@ -39,6 +39,8 @@ class IngestConfig(_Model):
     timezone: str = "Asia/Tokyo"  # for dates written without one
     min_text_chars: int = 2
     future_tolerance_hours: float = 24.0  # a date later than now + this is quarantined as "in the future"
+    # rows read, parsed and stored at a time: memory holds one batch of a file, not the file
+    batch_size: int = Field(default=20000, ge=100)
 
 
 class StoreConfig(_Model):
@@ -69,6 +71,9 @@ class ClusterConfig(_Model):
     center: Literal["auto", "always", "never"] = "auto"
     n_components: int = 5
     n_neighbors: int = 15
+    # UMAP's optimisation epochs for a fit (None: UMAP's own, 500 up to 10,000 rows, else 200). 200 at any size:
+    # the same NMI on banking77 test (0.853 vs 0.851, 3 seeds) and themes, and a 7,000-row fit in 4 s, not 28 s
+    n_epochs: int | None = Field(default=200, ge=10)
     min_cluster_size: int = 10
     min_samples: int = 5
     min_items: int = 12  # a language with fewer items is not clustered (all outliers)

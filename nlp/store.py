@@ -23,6 +23,7 @@ _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS items (
     {", ".join(f"{c} {_SQL_TYPES[t]}" for c, (t, _) in ITEM_COLUMNS.items())},
     first_run_id VARCHAR,
+    row_hash VARCHAR,  -- the source row that gave the item as stored (nlp.sources: an unchanged row is reused)
     PRIMARY KEY (item_id)
 );
 CREATE TABLE IF NOT EXISTS quarantine (
@@ -67,6 +68,16 @@ def _migrate(con: duckdb.DuckDBPyConnection) -> None:
     for col, (dtype, _) in ITEM_COLUMNS.items():
         if col not in have:
             con.execute(f"ALTER TABLE items ADD COLUMN {col} {_SQL_TYPES[dtype]}")
+    if "row_hash" not in have:
+        con.execute("ALTER TABLE items ADD COLUMN row_hash VARCHAR")
+
+
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    """Items read from DuckDB with the canonical dtypes."""
+    for col, (dtype, _) in ITEM_COLUMNS.items():
+        frame[col] = frame[col].astype(dtype) if not dtype.startswith("datetime") else \
+            pd.to_datetime(frame[col], utc=True).astype(dtype)
+    return frame
 
 
 class StoreLockedError(RuntimeError):
@@ -158,8 +169,9 @@ class Store:
             return 0, 0
         frame = items[list(ITEM_COLUMNS)].copy()
         frame["first_run_id"] = run_id
+        frame["row_hash"] = items["row_hash"] if "row_hash" in items else None
         cols = [c for c in ITEM_COLUMNS if c != "item_id"]
-        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in cols)
+        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in [*cols, "row_hash"])
         differs = "({}) IS DISTINCT FROM ({})"
         with self.transaction() as con:
             con.register("incoming", frame)
@@ -167,10 +179,19 @@ class Store:
                 "SELECT count(*) FILTER (WHERE s.item_id IS NULL), count(*) FILTER (WHERE s.item_id IS NOT NULL AND "
                 + differs.format(", ".join(f"s.{c}" for c in cols), ", ".join(f"i.{c}" for c in cols))
                 + ") FROM incoming i LEFT JOIN items s USING (item_id)").fetchone()
+            # a row that gives the same item by another row (e.g. a column koe does not read changed) updates
+            # only the row_hash, and is not counted as changed
             con.execute(f"INSERT INTO items BY NAME SELECT * FROM incoming ON CONFLICT (item_id) DO UPDATE SET {updates} "
-                        "WHERE " + differs.format(", ".join(f"items.{c}" for c in cols),
-                                                  ", ".join(f"EXCLUDED.{c}" for c in cols)))
+                        "WHERE " + differs.format(", ".join(f"items.{c}" for c in [*cols, "row_hash"]),
+                                                  ", ".join(f"EXCLUDED.{c}" for c in [*cols, "row_hash"])))
         return int(new), int(changed)
+
+    def items_by_row_hash(self, hashes: list[str]) -> pd.DataFrame:
+        """The stored items (with their row_hash) that these source rows gave as they are stored now."""
+        with self.connect(read_only=True) as con:
+            con.register("wanted", pd.DataFrame({"row_hash": pd.unique(pd.Series(hashes, dtype=object))}))
+            frame = con.execute("SELECT i.* EXCLUDE (first_run_id) FROM items i SEMI JOIN wanted USING (row_hash)").df()
+        return _typed(frame)[[*ITEM_COLUMNS, "row_hash"]].assign(row_hash=lambda f: f["row_hash"].astype("string"))
 
     def add_quarantine(self, rows: pd.DataFrame, run_id: str) -> int:
         if rows.empty:
@@ -196,10 +217,7 @@ class Store:
             sql, params = sql + " AND created_at < ?", params + [until.to_pydatetime()]
         with self.connect(read_only=True) as con:
             frame = con.execute(sql + " ORDER BY item_id", params).df()
-        for col, (dtype, _) in ITEM_COLUMNS.items():
-            frame[col] = frame[col].astype(dtype) if not dtype.startswith("datetime") else \
-                pd.to_datetime(frame[col], utc=True).astype(dtype)
-        return frame[list(ITEM_COLUMNS)]
+        return _typed(frame)[list(ITEM_COLUMNS)]
 
     def created_range(self) -> tuple[pd.Timestamp, pd.Timestamp] | None:
         """The oldest and newest item dates (UTC), without reading the items; None when there are none."""

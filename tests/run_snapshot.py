@@ -18,7 +18,7 @@ from nlp.store import Store
 _RUN_DATE = re.compile(r'"run_date": "\d{4}-\d{2}-\d{2}"')
 _TIMINGS = re.compile(r'"timings_s": \{[^}]*\}')
 # ingest counts that depend on what an earlier (killed) run already stored or embedded
-_INGEST_COUNTS = re.compile(r'"(new_items|already_stored|updated_items|new_quarantined|embedded)": \d+')
+_INGEST_COUNTS = re.compile(r'"(new_items|already_stored|updated_items|new_quarantined|reused_rows|embedded)": \d+')
 
 
 def snapshot_run(config_path: Path, summary: dict) -> dict:

@@ -52,7 +52,7 @@ def test_other_formats(tmp_path, fmt):
 
 def test_items_have_the_canonical_schema_and_redacted_text(tmp_path):
     items = _read(_csv(tmp_path / "r.csv", REVIEWS, "utf-8")).items
-    assert list(items.columns) == list(ITEM_COLUMNS)
+    assert list(items.columns) == [*ITEM_COLUMNS, "row_hash"]  # the row each item came from
     assert "taro@example.com" not in " ".join(items["text"])
     assert "[EMAIL]" in items["text"].iloc[0]
     assert items["lang"].tolist() == ["ja", "ja", "en"]

@@ -1,25 +1,32 @@
-"""Sources: read a configured input file into canonical items plus quarantined rows."""
+"""Sources: read a configured input file into canonical items plus quarantined rows, a batch of rows at a time."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import chain, islice
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from nlp import language, normalize, pii
 from nlp.config import IngestConfig, SourceConfig
 from nlp.pii import redact_pii
-from nlp.schema import OPTIONAL_FIELDS, QUARANTINE_COLUMNS, REQUIRED_FIELDS, conform, empty_items
+from nlp.schema import OPTIONAL_FIELDS, QUARANTINE_COLUMNS, REQUIRED_FIELDS, conform, empty_items, stable_hash
+from nlp.sources import canonical, dates
 from nlp.sources.canonical import RowError, resolve_mapping, to_item
-from nlp.sources.files import SourceFileError, read_file
+from nlp.sources.files import BadRow, SourceFileError, read_file
 
-__all__ = ["SourceBatch", "read_source", "describe_kinds", "SourceFileError"]
+__all__ = ["SourceBatch", "read_source", "iter_source", "describe_kinds", "SourceFileError"]
 
 
 @dataclass(frozen=True)
 class SourceBatch:
-    """What one source gave: items (canonical, de-duplicated by item_id within the file) and quarantine."""
+    """What (part of) one source gave: canonical items, de-duplicated by item_id within the source, each with the
+    ``row_hash`` of the row it came from; quarantined rows. ``reused``: items taken from the store as they were,
+    because the very same row gave them before (not parsed again)."""
 
     name: str
     rows_read: int
@@ -27,47 +34,114 @@ class SourceBatch:
     quarantine: pd.DataFrame
     duplicates_in_file: int
     encoding: str | None
+    reused: int = 0
+
+
+# the row hash covers the code that turns a row into an item: after a change to it, every row is parsed again
+_CODE = stable_hash(*(Path(m.__file__).read_bytes() for m in (canonical, dates, normalize, pii, language)))
+
+KnownRows = Callable[[list[str]], pd.DataFrame]
 
 
 def read_source(source: SourceConfig, ingest: IngestConfig, base_dir: Path,
-                now: pd.Timestamp | None = None) -> SourceBatch:
-    """Read every file matching ``source.path`` (relative to ``base_dir``); never raises for bad rows.
-    Dates after ``now`` (default: the current time) plus the configured tolerance are quarantined."""
+                now: pd.Timestamp | None = None, known: KnownRows | None = None) -> SourceBatch:
+    """The whole of one source as one batch (``iter_source`` gives it a batch of rows at a time)."""
+    parts = list(iter_source(source, ingest, base_dir, now, known))
+    return SourceBatch(
+        source.name, sum(p.rows_read for p in parts), pd.concat([p.items for p in parts], ignore_index=True),
+        pd.concat([p.quarantine for p in parts], ignore_index=True), sum(p.duplicates_in_file for p in parts),
+        next((p.encoding for p in parts if p.encoding), None), sum(p.reused for p in parts))
+
+
+def iter_source(source: SourceConfig, ingest: IngestConfig, base_dir: Path, now: pd.Timestamp | None = None,
+                known: KnownRows | None = None) -> Iterator[SourceBatch]:
+    """Read every file matching ``source.path`` (relative to ``base_dir``) in batches of ``ingest.batch_size``
+    rows, so memory holds a batch, not the file; never raises for bad rows. Dates after ``now`` (default: the
+    current time) plus the configured tolerance are quarantined. ``known(row_hashes)``: the stored items (with
+    their row_hash) that these exact rows gave before; they are reused instead of parsed again."""
     now = now if now is not None else pd.Timestamp.now(tz="UTC")
     paths = _expand(source.path, base_dir)
-    items, quarantine, rows_read, dupes, encoding = [], [], 0, 0, None
+    seen: dict[str, str] = {}  # item_id -> content_hash of the source's first row with that id
     if not paths:
-        quarantine.append(_q(source, source.path, 0, f"no file matches {source.path!r} (relative to {base_dir})", ""))
+        reason = f"no file matches {source.path!r} (relative to {base_dir})"
+        yield _batch(source, 0, _items([], []), [_q(source, source.path, 0, reason, "")], seen, None)
+    salt = stable_hash(_CODE, source.model_dump_json(), ingest.model_dump_json(exclude={"batch_size"}))
     for path in paths:
         try:
-            records = read_file(path, source.format, source.encoding)
+            records = read_file(path, source.format, source.encoding, ingest.batch_size)
         except SourceFileError as exc:
-            quarantine.append(_q(source, str(path), 0, str(exc), ""))
+            yield _batch(source, 0, _items([], []), [_q(source, str(path), 0, str(exc), "")], seen, None)
             continue
-        encoding = records.encoding
-        rows_read += len(records.records) + len(records.bad_rows)
-        quarantine += [_q(source, str(path), b.row_number, b.reason, b.raw) for b in records.bad_rows]
         try:
-            mapping = resolve_mapping(source, records.columns)
+            mapping, unmapped = resolve_mapping(source, records.columns), None
         except RowError as exc:
-            quarantine += [_q(source, str(path), n, str(exc), _raw(r)) for n, r in records.records]
+            mapping, unmapped = None, str(exc)
+        rows = iter(records.rows)
+        if (first := next(rows, None)) is None:  # a header and no rows: nothing to lose, but say which encoding
+            yield _batch(source, 0, _items([], []), [], seen, records.encoding)
             continue
-        for number, record in records.records:
-            try:
-                items.append(to_item(record, mapping, source, ingest, now))
-            except RowError as exc:
-                quarantine.append(_q(source, str(path), number, str(exc), _raw(record)))
-    frame = conform(pd.DataFrame(items)) if items else empty_items()
-    # the same id twice: an exact repeat is a duplicate; with another text it is a conflict to look at
-    repeated = frame.duplicated("item_id", keep="first")
-    conflict = repeated & (frame["content_hash"] != frame.groupby("item_id")["content_hash"].transform("first"))
-    for row in frame[conflict].itertuples():
-        quarantine.append(_q(source, source.path, 0, f"duplicate id {row.source_id!r} with a different text "
-                             "(the first one was kept)", row.text))
-    dupes += int((repeated & ~conflict).sum())
-    frame = frame[~repeated].reset_index(drop=True)
-    q = pd.DataFrame(quarantine, columns=list(QUARANTINE_COLUMNS))
-    return SourceBatch(source.name, rows_read, frame, q, dupes, encoding)
+        rows = chain([first], rows)
+        while chunk := list(islice(rows, ingest.batch_size)):
+            good = [r for r in chunk if not isinstance(r, BadRow)]
+            quarantine = [_q(source, str(path), b.row_number, b.reason, b.raw) for b in chunk if isinstance(b, BadRow)]
+            if mapping is None:
+                quarantine += [_q(source, str(path), n, unmapped, _raw(r)) for n, r in good]
+                yield _batch(source, len(chunk), _items([], []), quarantine, seen, records.encoding)
+                continue
+            hashes = [stable_hash(salt, _raw(record, sort=True)) for _, record in good]
+            stored = _known(known, hashes)
+            parsed, order = [], []
+            for position, ((number, record), row_hash) in enumerate(zip(good, hashes)):
+                if row_hash in stored.index:
+                    continue
+                try:
+                    parsed.append({**to_item(record, mapping, source, ingest, now), "row_hash": row_hash})
+                    order.append(position)
+                except RowError as exc:
+                    quarantine.append(_q(source, str(path), number, str(exc), _raw(record)))
+            reused = [(p, h) for p, h in enumerate(hashes) if h in stored.index]
+            frame = pd.concat([_items(parsed, order), _stored(stored, reused)]).sort_index(kind="stable")
+            yield _batch(source, len(chunk), frame.reset_index(drop=True), quarantine, seen, records.encoding,
+                         len(reused))
+
+
+def _known(known: KnownRows | None, hashes: list[str]) -> pd.DataFrame:
+    stored = known(hashes) if known is not None and hashes else _items([], [])
+    return stored.drop_duplicates("row_hash").set_index("row_hash", drop=False)
+
+
+def _items(parsed: list[dict], order: list[int]) -> pd.DataFrame:
+    """Parsed item dicts as a canonical frame with their row_hash, indexed by their position in the batch."""
+    frame = conform(pd.DataFrame(parsed)) if parsed else empty_items()
+    hashes = [p["row_hash"] for p in parsed]
+    return frame.assign(row_hash=pd.array(hashes, dtype="string")).set_axis(pd.Index(order, dtype=int))
+
+
+def _stored(stored: pd.DataFrame, reused: list[tuple[int, str]]) -> pd.DataFrame:
+    rows = stored.loc[[h for _, h in reused]]
+    return conform(rows).assign(row_hash=rows["row_hash"].astype("string").to_numpy()).set_axis(
+        pd.Index([p for p, _ in reused], dtype=int))
+
+
+def _batch(source: SourceConfig, rows_read: int, frame: pd.DataFrame, quarantine: list[dict], seen: dict[str, str],
+           encoding: str | None, reused: int = 0) -> SourceBatch:
+    """The batch without the ids seen earlier in this source: an exact repeat of an id is a duplicate; the same
+    id with another text is a conflict to look at (quarantined; the first one is kept)."""
+    keep, dupes = np.ones(len(frame), dtype=bool), 0
+    rows = zip(frame["item_id"], frame["content_hash"], frame["text"], frame["source_id"])
+    for k, (item_id, content, text, source_id) in enumerate(rows):
+        first = seen.get(item_id)
+        if first is None:
+            seen[item_id] = content
+            continue
+        keep[k] = False
+        if first == content:
+            dupes += 1
+        else:
+            quarantine.append(_q(source, source.path, 0, f"duplicate id {source_id!r} with a different text "
+                                 "(the first one was kept)", text))
+    return SourceBatch(source.name, rows_read, frame[keep].reset_index(drop=True), _quarantine(quarantine), dupes,
+                       encoding, reused)
 
 
 def describe_kinds() -> dict[str, dict[str, list[str]]]:
@@ -83,8 +157,8 @@ def _expand(pattern: str, base_dir: Path) -> list[Path]:
     return [p] if p.exists() else []
 
 
-def _raw(record: dict) -> str:
-    return json.dumps(record, ensure_ascii=False, default=str)
+def _raw(record: dict, sort: bool = False) -> str:
+    return json.dumps(record, ensure_ascii=False, default=str, sort_keys=sort)
 
 
 def _q(source: SourceConfig, path: str, number: int, reason: str, raw: str) -> dict:
@@ -92,3 +166,7 @@ def _q(source: SourceConfig, path: str, number: int, reason: str, raw: str) -> d
     # value from a shifted column)
     return {"source_name": source.name, "source_path": path, "row_number": number,
             "reason": redact_pii(reason, handles=True), "raw": redact_pii(raw, handles=True)}
+
+
+def _quarantine(rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=list(QUARANTINE_COLUMNS))
