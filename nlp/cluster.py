@@ -36,7 +36,7 @@ def _reducer(n: int, cfg: ClusterConfig, new_rows: int = 0):
     # ~1.6 us each (26 s for 8,000 rows onto 2,000): past a million pairs, search a nearest-neighbour index
     index = n * new_rows > 1_000_000
     return umap.UMAP(n_neighbors=min(cfg.n_neighbors, n - 1), n_components=cfg.n_components, metric="cosine",
-                     min_dist=0.0, random_state=cfg.seed, n_jobs=1, init="spectral" if n > 50 else "random",
+                     min_dist=0.0, random_state=cfg.seed, n_jobs=1, n_epochs=cfg.n_epochs, init="spectral" if n > 50 else "random",
                      force_approximation_algorithm=index)
 
 
@@ -85,6 +85,8 @@ def _sample_fit_predict(vectors: np.ndarray, cfg: ClusterConfig) -> np.ndarray:
     labels[fit] = model.labels_
     if model.labels_.max() < 0:  # no cluster in the sample: nothing to predict into
         return labels
+    if reducer is not None:
+        reducer.n_epochs = None  # placing rows: UMAP's own 30 epochs (a set n_epochs would give n_epochs / 3)
     placed = vectors[rest] if reducer is None else reducer.transform(vectors[rest])
     labels[rest] = hdbscan.approximate_predict(model, np.asarray(placed, dtype=np.float64))[0]
     return labels
