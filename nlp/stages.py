@@ -44,12 +44,13 @@ def assign_stages(items: pd.DataFrame, similarity: np.ndarray, cluster_ids: pd.S
     of their evidence (``cluster_weight``) so an issue's items land in one stage unless they clearly differ."""
     sims = similarity + _hint_bonus(items, cfg)
     smoothed = sims.copy()
-    clusters = cluster_ids.to_numpy()
-    for cid in np.unique(clusters):
-        if cid == OUTLIER:
-            continue
-        mask = clusters == cid
-        smoothed[mask] = (1 - cluster_weight) * sims[mask] + cluster_weight * sims[mask].mean(axis=0)
+    # each cluster's mean similarity, by one pass over the items (a mask per cluster was 3.5 s at 100k items)
+    codes, uniques = pd.factorize(cluster_ids.to_numpy())
+    sums = np.zeros((len(uniques), sims.shape[1]), dtype=np.float64)
+    np.add.at(sums, codes, sims)
+    means = (sums / np.bincount(codes, minlength=len(uniques))[:, None]).astype(sims.dtype)
+    member = np.asarray(uniques != OUTLIER, dtype=bool)[codes] if len(codes) else np.zeros(0, dtype=bool)
+    smoothed[member] = (1 - cluster_weight) * sims[member] + cluster_weight * means[codes[member]]
     best = smoothed.argmax(axis=1)
     score = smoothed[np.arange(len(best)), best]
     keys = np.array([s.key for s in cfg.stages], dtype=object)
