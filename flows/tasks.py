@@ -408,4 +408,9 @@ def package_versions() -> dict[str, str]:
 def _file_hashes(pattern: str, base_dir: Path) -> dict[str, str]:
     path = Path(pattern) if Path(pattern).is_absolute() else base_dir / pattern
     files = sorted(path.parent.glob(path.name)) if any(c in pattern for c in "*?[") else [path]
-    return {str(f): hashlib.sha256(f.read_bytes()).hexdigest()[:16] for f in files if f.is_file()}
+    hashes = {}
+    for f in files:
+        if f.is_file():
+            with f.open("rb") as handle:  # read a chunk at a time: an export may be larger than memory allows
+                hashes[str(f)] = hashlib.file_digest(handle, "sha256").hexdigest()[:16]
+    return hashes
