@@ -36,8 +36,8 @@ def _reducer(n: int, cfg: ClusterConfig, new_rows: int = 0):
     # ~1.6 us each (26 s for 8,000 rows onto 2,000): past a million pairs, search a nearest-neighbour index
     index = n * new_rows > 1_000_000
     return umap.UMAP(n_neighbors=min(cfg.n_neighbors, n - 1), n_components=cfg.n_components, metric="cosine",
-                     min_dist=0.0, random_state=cfg.seed, n_jobs=1, n_epochs=cfg.n_epochs, init="spectral" if n > 50 else "random",
-                     force_approximation_algorithm=index)
+                     min_dist=0.0, random_state=cfg.seed, n_jobs=1, n_epochs=cfg.n_epochs,
+                     init="spectral" if n > 50 else "random", force_approximation_algorithm=index)
 
 
 def _hdbscan(cfg: ClusterConfig, prediction_data: bool = False):

@@ -49,7 +49,7 @@ def assign_stages(items: pd.DataFrame, similarity: np.ndarray, cluster_ids: pd.S
     sums = np.zeros((len(uniques), sims.shape[1]), dtype=np.float64)
     np.add.at(sums, codes, sims)
     means = (sums / np.bincount(codes, minlength=len(uniques))[:, None]).astype(sims.dtype)
-    member = np.asarray(uniques != OUTLIER, dtype=bool)[codes] if len(codes) else np.zeros(0, dtype=bool)
+    member = np.asarray(uniques != OUTLIER, dtype=bool)[codes]
     smoothed[member] = (1 - cluster_weight) * sims[member] + cluster_weight * means[codes[member]]
     best = smoothed.argmax(axis=1)
     score = smoothed[np.arange(len(best)), best]

@@ -171,7 +171,8 @@ class Store:
         frame["first_run_id"] = run_id
         frame["row_hash"] = items["row_hash"] if "row_hash" in items else None
         cols = [c for c in ITEM_COLUMNS if c != "item_id"]
-        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in [*cols, "row_hash"])
+        written = [*cols, "row_hash"]
+        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in written)
         differs = "({}) IS DISTINCT FROM ({})"
         with self.transaction() as con:
             con.register("incoming", frame)
@@ -182,8 +183,8 @@ class Store:
             # a row that gives the same item by another row (e.g. a column koe does not read changed) updates
             # only the row_hash, and is not counted as changed
             con.execute(f"INSERT INTO items BY NAME SELECT * FROM incoming ON CONFLICT (item_id) DO UPDATE SET {updates} "
-                        "WHERE " + differs.format(", ".join(f"items.{c}" for c in [*cols, "row_hash"]),
-                                                  ", ".join(f"EXCLUDED.{c}" for c in [*cols, "row_hash"])))
+                        "WHERE " + differs.format(", ".join(f"items.{c}" for c in written),
+                                                  ", ".join(f"EXCLUDED.{c}" for c in written)))
         return int(new), int(changed)
 
     def items_by_row_hash(self, hashes: list[str]) -> pd.DataFrame:

@@ -14,7 +14,7 @@ import pandas as pd
 from nlp import language, normalize, pii
 from nlp.config import IngestConfig, SourceConfig
 from nlp.pii import redact_pii
-from nlp.schema import OPTIONAL_FIELDS, QUARANTINE_COLUMNS, REQUIRED_FIELDS, conform, empty_items, stable_hash
+from nlp.schema import OPTIONAL_FIELDS, QUARANTINE_COLUMNS, REQUIRED_FIELDS, conform, stable_hash
 from nlp.sources import canonical, dates
 from nlp.sources.canonical import RowError, resolve_mapping, to_item
 from nlp.sources.files import BadRow, SourceFileError, read_file
@@ -64,13 +64,13 @@ def iter_source(source: SourceConfig, ingest: IngestConfig, base_dir: Path, now:
     seen: dict[str, str] = {}  # item_id -> content_hash of the source's first row with that id
     if not paths:
         reason = f"no file matches {source.path!r} (relative to {base_dir})"
-        yield _batch(source, 0, _items([], []), [_q(source, source.path, 0, reason, "")], seen, None)
+        yield _batch(source, 0, _items(), [_q(source, source.path, 0, reason, "")], seen, None)
     salt = stable_hash(_CODE, source.model_dump_json(), ingest.model_dump_json(exclude={"batch_size"}))
     for path in paths:
         try:
             records = read_file(path, source.format, source.encoding, ingest.batch_size)
         except SourceFileError as exc:
-            yield _batch(source, 0, _items([], []), [_q(source, str(path), 0, str(exc), "")], seen, None)
+            yield _batch(source, 0, _items(), [_q(source, str(path), 0, str(exc), "")], seen, None)
             continue
         try:
             mapping, unmapped = resolve_mapping(source, records.columns), None
@@ -78,7 +78,7 @@ def iter_source(source: SourceConfig, ingest: IngestConfig, base_dir: Path, now:
             mapping, unmapped = None, str(exc)
         rows = iter(records.rows)
         if (first := next(rows, None)) is None:  # a header and no rows: nothing to lose, but say which encoding
-            yield _batch(source, 0, _items([], []), [], seen, records.encoding)
+            yield _batch(source, 0, _items(), [], seen, records.encoding)
             continue
         rows = chain([first], rows)
         while chunk := list(islice(rows, ingest.batch_size)):
@@ -86,41 +86,39 @@ def iter_source(source: SourceConfig, ingest: IngestConfig, base_dir: Path, now:
             quarantine = [_q(source, str(path), b.row_number, b.reason, b.raw) for b in chunk if isinstance(b, BadRow)]
             if mapping is None:
                 quarantine += [_q(source, str(path), n, unmapped, _raw(r)) for n, r in good]
-                yield _batch(source, len(chunk), _items([], []), quarantine, seen, records.encoding)
+                yield _batch(source, len(chunk), _items(), quarantine, seen, records.encoding)
                 continue
             hashes = [stable_hash(salt, _raw(record, sort=True)) for _, record in good]
             stored = _known(known, hashes)
-            parsed, order = [], []
+            parsed, parsed_hashes, parsed_at, reused, reused_at = [], [], [], [], []
             for position, ((number, record), row_hash) in enumerate(zip(good, hashes)):
                 if row_hash in stored.index:
+                    reused.append(row_hash)
+                    reused_at.append(position)
                     continue
                 try:
-                    parsed.append({**to_item(record, mapping, source, ingest, now), "row_hash": row_hash})
-                    order.append(position)
+                    parsed.append(to_item(record, mapping, source, ingest, now))
+                    parsed_hashes.append(row_hash)
+                    parsed_at.append(position)
                 except RowError as exc:
                     quarantine.append(_q(source, str(path), number, str(exc), _raw(record)))
-            reused = [(p, h) for p, h in enumerate(hashes) if h in stored.index]
-            frame = pd.concat([_items(parsed, order), _stored(stored, reused)]).sort_index(kind="stable")
+            frame = pd.concat([_items(pd.DataFrame(parsed), parsed_hashes, parsed_at),
+                               _items(stored.loc[reused], reused, reused_at)]).sort_index(kind="stable")
             yield _batch(source, len(chunk), frame.reset_index(drop=True), quarantine, seen, records.encoding,
                          len(reused))
 
 
 def _known(known: KnownRows | None, hashes: list[str]) -> pd.DataFrame:
-    stored = known(hashes) if known is not None and hashes else _items([], [])
+    stored = known(hashes) if known is not None and hashes else _items()
     return stored.drop_duplicates("row_hash").set_index("row_hash", drop=False)
 
 
-def _items(parsed: list[dict], order: list[int]) -> pd.DataFrame:
-    """Parsed item dicts as a canonical frame with their row_hash, indexed by their position in the batch."""
-    frame = conform(pd.DataFrame(parsed)) if parsed else empty_items()
-    hashes = [p["row_hash"] for p in parsed]
-    return frame.assign(row_hash=pd.array(hashes, dtype="string")).set_axis(pd.Index(order, dtype=int))
-
-
-def _stored(stored: pd.DataFrame, reused: list[tuple[int, str]]) -> pd.DataFrame:
-    rows = stored.loc[[h for _, h in reused]]
-    return conform(rows).assign(row_hash=rows["row_hash"].astype("string").to_numpy()).set_axis(
-        pd.Index([p for p, _ in reused], dtype=int))
+def _items(frame: pd.DataFrame | None = None, row_hashes: list[str] = (), positions: list[int] = ()) -> pd.DataFrame:
+    """Items (parsed or stored) as a canonical frame with the hash of each one's row, indexed by the row's
+    position in its batch (so parsed and reused rows go back into file order)."""
+    frame = conform(frame if frame is not None else pd.DataFrame())
+    return frame.assign(row_hash=pd.array(list(row_hashes), dtype="string")).set_axis(
+        pd.Index(list(positions), dtype=int))
 
 
 def _batch(source: SourceConfig, rows_read: int, frame: pd.DataFrame, quarantine: list[dict], seen: dict[str, str],
