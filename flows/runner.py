@@ -5,6 +5,7 @@ store (DuckDB) is only ever read and written by the flow's process."""
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -53,10 +54,20 @@ class Args:
 def map_partitions(runner: Any, task: Task, calls: Sequence[dict]) -> list:
     """``task(Args(**kwargs))`` for each call, results in call order: one Prefect task run per partition, in
     this process (runner None) or on the runner's workers."""
+    return list(iter_partitions(runner, task, calls))
+
+
+def iter_partitions(runner: Any, task: Task, calls: Sequence[dict]) -> Iterator:
+    """As map_partitions, one result at a time in call order, so the caller can keep (save) each partition's
+    result as soon as it is there; on a runner every partition is submitted at once, and each result is left
+    to the workers only until it is fetched."""
     if runner is None:
-        return [task(Args(**kw)) for kw in calls]
-    futures = [runner.submit(task, parameters={"args": Args(**kw)}) for kw in calls]
-    return [f.result() for f in futures]
+        for kw in calls:
+            yield task(Args(**kw))
+        return
+    futures = deque(runner.submit(task, parameters={"args": Args(**kw)}) for kw in calls)
+    while futures:  # a future let go of once its result is here: the worker then frees that result
+        yield futures.popleft().result()
 
 
 def runner_info(runner: Any) -> dict:

@@ -14,7 +14,7 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from flows.runner import Args, map_partitions, partitions
+from flows.runner import Args, iter_partitions, map_partitions, partitions
 from nlp.abuse import abuse_by_stage, abuse_kinds
 from nlp.alerts import issue_alerts, issue_cores
 from nlp.analysis import embedding_space, embedding_spaces, scored_items, space_spec
@@ -169,15 +169,19 @@ def embed_items(cfg: PipelineConfig, items: pd.DataFrame, tokens: list[Tokens],
         first_of = {h: i for i, h in reversed(list(zip(idx, hashes))) if h not in cached}
         todo = sorted(first_of.values())
         logger.info("embed %s: %d texts, %d distinct new, embedding with %s", lang, len(idx), len(todo), model_key)
-        if todo:
-            texts = items["text"].iloc[todo].tolist()
-            calls = [{"texts": texts[p.start:p.stop], "tokens": [tokens[todo[k]] for k in p], "spec": spec,
-                      "batch_size": cfg.embed.batch_size} for p in partitions(len(todo), cfg.partition_size)]
-            new = np.vstack(map_partitions(runner, embed_partition, calls))
-            new_hashes = items["content_hash"].iloc[todo].tolist()
-            store.save_embeddings(new_hashes, new, model_key)
-            cached.update(zip(new_hashes, new))
-            fresh += len(todo)
+        texts, new_hashes = items["text"].iloc[todo].tolist(), items["content_hash"].iloc[todo].tolist()
+        parts = partitions(len(todo), cfg.partition_size)
+        calls = [{"texts": texts[p.start:p.stop], "tokens": [tokens[todo[k]] for k in p], "spec": spec,
+                  "batch_size": cfg.embed.batch_size} for p in parts]
+        # each partition's vectors are saved as soon as they are there: a run that dies mid-embedding leaves
+        # them in the cache, and the next run embeds only the rest (in the same partitions: the saved ones are
+        # always a prefix of todo)
+        for part, new in zip(parts, iter_partitions(runner, embed_partition, calls)):
+            store.save_embeddings(new_hashes[part.start:part.stop], new, model_key)
+            cached.update(zip(new_hashes[part.start:part.stop], new))
+            fresh += len(part)
+            if len(parts) > 1:
+                logger.info("embed %s: %d of %d new texts embedded", lang, part.stop, len(todo))
         vectors[lang] = np.vstack([cached[h] for h in hashes]).astype(np.float32)
     return vectors, fresh
 

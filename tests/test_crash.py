@@ -14,12 +14,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from flows.runner import partitions
+from nlp.analysis import embedding_spaces, space_spec
 from nlp.config import load_config
+from nlp.embed import get_embedder
 from nlp.store import Store
 from tests.conftest import REPO, sample_config
 from tests.run_snapshot import assert_same_run, snapshot_run, without_ingest_counts
 
-# argv: where (embed | publish), config path. Exits only by SIGKILL at the chosen point.
+# argv: where (embed | embed_partition | publish), config path. Exits only by SIGKILL at the chosen point.
 CHILD = r"""
 import os, signal, sys, types
 
@@ -44,6 +47,20 @@ if where == "embed":
         half = len(hashes) // 2
         with self.transaction() as con:
             for h, v in zip(hashes[:half], vectors[:half]):
+                con.execute("INSERT INTO embeddings VALUES (?, ?, ?, ?)", [h, model_key, len(v), v.tobytes()])
+            die()
+
+    Store.save_embeddings = save_embeddings
+elif where == "embed_partition":
+    # embeddings are saved a partition at a time: two partitions are saved, the third is killed half written
+    save = Store.save_embeddings
+
+    def save_embeddings(self, hashes, vectors, model_key):
+        calls.append(model_key)
+        if len(calls) < 3:
+            return save(self, hashes, vectors, model_key)
+        with self.transaction() as con:
+            for h, v in zip(hashes[:len(hashes) // 2], vectors):
                 con.execute("INSERT INTO embeddings VALUES (?, ?, ?, ?)", [h, model_key, len(v), v.tobytes()])
             die()
 
@@ -122,6 +139,38 @@ def test_a_killed_run_resumes_to_the_report_of_an_uninterrupted_one(where, fresh
         assert not any(name.endswith(".tmp") for name in os.listdir(out_dir))
     got = without_ingest_counts(snapshot_run(config, summary))
     assert_same_run(got, without_ingest_counts(fresh_run["snapshot"]))  # vectors included, byte for byte
+
+
+def test_a_run_killed_mid_embedding_keeps_the_partitions_it_finished(tmp_path, prefect_harness):
+    """Vectors are saved a partition at a time: a run killed in its third partition leaves the first two in the
+    store (and nothing of the third), the next run embeds only the rest, and its report and tables are those of
+    a run with the same partitions that was never interrupted."""
+    from flows.nightly import nightly
+
+    partition = 64
+    (tmp_path / "killed").mkdir()
+    (tmp_path / "whole").mkdir()
+    config = sample_config(tmp_path / "killed", partition_size=partition)
+    store = Store(load_config(config).store.path)
+    _killed_run(config, "embed_partition")
+
+    saved = store.table("embeddings")
+    summary = nightly(str(config))
+    whole_config = sample_config(tmp_path / "whole", partition_size=partition)
+    whole = nightly(str(whole_config))
+
+    # the partitions of the uninterrupted run, space by space in name order: the first two are what was saved
+    cfg = load_config(whole_config)
+    per_key = Store(cfg.store.path).table("embeddings")["model_key"].value_counts()
+    sizes = [len(p) for space in sorted(embedding_spaces(cfg.embed))
+             for p in partitions(int(per_key.get(get_embedder(space_spec(space, cfg.embed)).model_key, 0)),
+                                 partition)]
+    assert len(sizes) > 4  # several partitions
+    assert len(saved) == sum(sizes[:2])  # nothing of the third
+    assert summary["embedded"] == whole["embedded"] - len(saved)
+    assert _runs(store)[summary["run_id"]] == "completed"
+    got = without_ingest_counts(snapshot_run(config, summary))
+    assert_same_run(got, without_ingest_counts(snapshot_run(whole_config, whole)))
 
 
 def _results(run_id: str, label: str) -> dict:
