@@ -39,6 +39,7 @@ bench: venv
 	$(BIN)/python -m bench.nightly
 	$(BIN)/python -m bench.runners
 	$(BIN)/python -m bench.ingest
+	$(BIN)/python -m bench.onnx
 	$(BIN)/python -m bench.report
 
 sample: venv

@@ -138,8 +138,9 @@ REASON_STAGE = {"Late Flight": "delays", "Cancelled Flight": "delays", "Customer
                 "longlines": "airport"}
 
 
-def airline() -> dict:
-    """The whole flow on United + American tweets with configs/airline.yaml."""
+def airline(en_runtime: str | None = None) -> dict:
+    """The whole flow on United + American tweets with configs/airline.yaml (``en_runtime``: another runtime
+    for the English embedder, e.g. "onnx_int8"; bench/onnx.py)."""
     import tempfile
 
     import yaml
@@ -155,6 +156,8 @@ def airline() -> dict:
     raw["sources"][0]["path"] = str(DATA / "airline_tweets" / "tweets_united_american.csv")
     raw["store"]["path"] = f"{tmp}/airline.duckdb"
     raw["report"]["out_dir"] = f"{tmp}/reports"
+    if en_runtime:
+        raw["embed"]["by_language"]["en"]["runtime"] = en_runtime
     config = f"{tmp}/airline.yaml"
     with open(config, "w", encoding="utf-8") as fh:
         yaml.safe_dump(raw, fh, allow_unicode=True)

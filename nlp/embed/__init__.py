@@ -25,13 +25,13 @@ class Embedder(Protocol):
         ...
 
 
-EMBEDDERS: dict[str, Callable[[str, str], Embedder]] = {}  # name -> factory(model, device)
+EMBEDDERS: dict[str, Callable[..., Embedder]] = {}  # name -> factory(model, device, runtime)
 _BACKEND_MODULES = {"st.v1": "nlp.embed.sentence_transformers", "spacy_vectors.v1": "nlp.embed.spacy_vectors",
                     "spacy_vectors.v2": "nlp.embed.spacy_vectors"}
 
 
 def register(name: str) -> Callable:
-    def deco(factory: Callable[[str, str], Embedder]) -> Callable[[str, str], Embedder]:
+    def deco(factory: Callable[..., Embedder]) -> Callable[..., Embedder]:
         EMBEDDERS[name] = factory
         return factory
 
@@ -46,7 +46,7 @@ def get_embedder(spec: EmbedderSpec) -> Embedder:
     if spec.backend not in EMBEDDERS:
         known = sorted(set(EMBEDDERS) | set(_BACKEND_MODULES))
         raise ValueError(f"unknown embedding backend {spec.backend!r}; registered: {known}")
-    return EMBEDDERS[spec.backend](spec.model, spec.device)
+    return EMBEDDERS[spec.backend](spec.model, spec.device, spec.runtime)
 
 
 def embed_texts(texts: list[str], tokens: list[Tokens], embedder: Embedder, batch_size: int = 64,

@@ -59,10 +59,10 @@ class SpacyVectorsEmbedder:
 
 
 @register("spacy_vectors.v1")
-def make(model: str, device: str = "cpu") -> SpacyVectorsEmbedder:  # word vectors: the CPU is enough
+def make(model: str, device: str = "cpu", runtime: str = "auto") -> SpacyVectorsEmbedder:  # the CPU is enough
     return SpacyVectorsEmbedder(model)
 
 
 @register("spacy_vectors.v2")
-def make_sif(model: str, device: str = "cpu") -> SpacyVectorsEmbedder:
+def make_sif(model: str, device: str = "cpu", runtime: str = "auto") -> SpacyVectorsEmbedder:
     return SpacyVectorsEmbedder(model, sif=True)
