@@ -77,8 +77,8 @@ def speed_table(s: dict) -> list[str]:
         return []
     out = ["### Speed and memory (2 cores, same machine, same run)", "",
            "raw embed: sentence-transformers' own `encode` (PyTorch) for English + koe's Japanese word vectors; "
-           "raw embed (ONNX): the same with English on ONNX Runtime, koe's default CPU runtime.", "",
-           "| N | koe total s | raw embed s | koe / raw embed | raw embed (ONNX) s | koe / raw embed (ONNX) | "
+           "raw embed (int8): the same with English on int8 ONNX Runtime, koe's default CPU runtime.", "",
+           "| N | koe total s | raw embed s | koe / raw embed | raw embed (int8) s | koe / raw embed (int8) | "
            "BERTopic s | BERTopic / koe | koe peak RSS MB | BERTopic peak RSS MB | delta run s (+5%) | delta / full | "
            "CPU taken by other processes (koe run) |",
            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]

