@@ -27,13 +27,34 @@ def partition_runner(cfg: PipelineConfig) -> Iterator[Any]:
     except ImportError as exc:  # pragma: no cover - the dask extra is in dev and the Makefile
         raise RuntimeError("runner: dask needs the dask extra: pip install 'koe[dask]'") from exc
     if cfg.dask.address:
-        runner = DaskTaskRunner(address=cfg.dask.address)
-    else:
-        runner = DaskTaskRunner(cluster_kwargs={"n_workers": cfg.dask.n_workers, "processes": True,
-                                                "threads_per_worker": cfg.dask.threads_per_worker,
-                                                "dashboard_address": None})
-    with runner:
+        with DaskTaskRunner(address=cfg.dask.address) as runner:
+            yield runner
+        return
+    runner = DaskTaskRunner(cluster_kwargs={"n_workers": cfg.dask.n_workers, "processes": True,
+                                            "threads_per_worker": cfg.dask.threads_per_worker,
+                                            "dashboard_address": None})
+    with _workers_report_here(), runner:
         yield runner
+
+
+@contextmanager
+def _workers_report_here() -> Iterator[None]:
+    """Point this machine's workers at the flow's ephemeral Prefect API while the runner is open.
+
+    With no ``PREFECT_API_URL``, Prefect gives every process an ephemeral server of its own, so each worker of
+    a LocalCluster would start one (a database and ~230 MB) and record its task runs where nobody looks. The
+    task runner sends the current settings with every task, so naming the flow's server here is enough. Only
+    for the LocalCluster: the ephemeral server listens on 127.0.0.1, which a remote worker cannot reach (for a
+    cluster at ``dask.address``, set PREFECT_API_URL to a server both sides reach)."""
+    from prefect.server.api.server import SubprocessASGIServer
+    from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
+
+    server = SubprocessASGIServer()  # the process's ephemeral server (a singleton), started only if in use
+    if get_current_settings().api.url or not server.running:
+        yield
+        return
+    with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
+        yield
 
 
 def partitions(n: int, size: int) -> list[range]:

@@ -31,3 +31,51 @@ def test_dask_run_on_a_local_cluster_matches_the_local_run(tmp_path, prefect_har
     for name, text in local["files"].items():
         if name != "manifest.json":  # the manifest holds the config, which names the runner
             assert dask["files"][name] == text, name
+
+
+_WHO_REPORTS = r'''
+import json, os, sys
+from prefect import flow, task
+from prefect.server.api.server import SubprocessASGIServer
+from prefect.settings import get_current_settings
+from flows.runner import iter_partitions, partition_runner
+from nlp.config import load_config
+
+
+@task
+def where(args):
+    return {"pid": os.getpid(), "api": get_current_settings().api.url}
+
+
+@flow
+def probe(config):
+    with partition_runner(load_config(config)) as runner:
+        seen = list(iter_partitions(runner, where, [{"i": i} for i in range(6)]))
+    return {"pid": os.getpid(), "server": SubprocessASGIServer().api_url, "workers": seen}
+
+
+print(json.dumps(probe(sys.argv[1])))
+'''
+
+
+def test_local_cluster_workers_report_to_the_flows_ephemeral_api(tmp_path):
+    """With no PREFECT_API_URL, the workers' task runs go to the flow's ephemeral server instead of each worker
+    starting one of its own. A fresh interpreter: the session's test harness would set an API URL."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    config = sample_config(tmp_path, runner="dask", partition_size=PARTITION)
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
+    done = subprocess.run([sys.executable, "-c", _WHO_REPORTS, str(config)], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["server"].startswith("http://127.0.0.1:")
+    worker_pids = {w["pid"] for w in result["workers"]}
+    assert worker_pids and result["pid"] not in worker_pids  # the tasks did run on the workers
+    assert {w["api"] for w in result["workers"]} == {result["server"]}
