@@ -43,15 +43,15 @@ class SentenceTransformerEmbedder:
     def __init__(self, model: str, device: str = "auto", runtime: str = "auto"):
         from sentence_transformers import SentenceTransformer
 
-        asked, self.model = runtime, model
+        asked, self.model, device = runtime, model, resolve_device(device)
         if runtime == "auto":  # int8 ONNX Runtime on the CPU (2.4x PyTorch, the same quality figures), else PyTorch
-            runtime = "torch" if resolve_device(device).startswith("cuda") else "onnx_int8"
+            runtime = "torch" if device.startswith("cuda") else "onnx_int8"
         # the device, and ONNX Runtime against PyTorch, change the vectors by float rounding only (at most 2.2e-7
         # apart on the CPU), so their vectors share a cache; int8 weights move them (cosine ~0.99): a key of its own
         self.model_key = f"st.v1+int8:{model}" if runtime == "onnx_int8" else f"st.v1:{model}"
         self.common_direction = False
         self.runtime = runtime
-        self.device = "cpu" if runtime != "torch" else resolve_device(device)  # ONNX Runtime: the CPU
+        self.device = "cpu" if runtime != "torch" else device  # ONNX Runtime: the CPU
         try:
             self._st = SentenceTransformer(resolve_model_path(model), device=self.device, local_files_only=True)
         except OSError as exc:
