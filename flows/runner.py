@@ -78,17 +78,30 @@ def map_partitions(runner: Any, task: Task, calls: Sequence[dict]) -> list:
     return list(iter_partitions(runner, task, calls))
 
 
-def iter_partitions(runner: Any, task: Task, calls: Sequence[dict]) -> Iterator:
+def iter_partitions(runner: Any, task: Task, calls: Sequence[dict], ahead: int | None = None) -> Iterator:
     """As map_partitions, one result at a time in call order, so the caller can keep (save) each partition's
-    result as soon as it is there; on a runner every partition is submitted at once, and each result is left
-    to the workers only until it is fetched."""
+    result as soon as it is there. On a runner at most ``ahead`` partitions (default: twice the cluster's
+    worker threads) are submitted and not yet fetched: every partition's arguments (the Japanese tokens of a
+    million items) sent at once sat in the workers' memory until their turn; and a result is left to the workers
+    only until it is fetched."""
     if runner is None:
         for kw in calls:
             yield task(Args(**kw))
         return
-    futures = deque(runner.submit(task, parameters={"args": Args(**kw)}) for kw in calls)
+    ahead = max(1, ahead or 2 * sum(runner.client.nthreads().values()))
+    todo, futures = iter(calls), deque()
+
+    def submit_next() -> None:
+        kw = next(todo, None)
+        if kw is not None:
+            futures.append(runner.submit(task, parameters={"args": Args(**kw)}))
+
+    for _ in range(ahead):
+        submit_next()
     while futures:  # a future let go of once its result is here: the worker then frees that result
-        yield futures.popleft().result()
+        result = futures.popleft().result()
+        submit_next()  # before handing the result over, so the workers stay busy while the caller saves it
+        yield result
 
 
 def runner_info(runner: Any) -> dict:
