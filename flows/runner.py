@@ -82,8 +82,8 @@ def iter_partitions(runner: Any, task: Task, calls: Sequence[dict], ahead: int |
     """As map_partitions, one result at a time in call order, so the caller can keep (save) each partition's
     result as soon as it is there. On a runner at most ``ahead`` partitions (default: twice the cluster's
     worker threads) are submitted and not yet fetched: every partition's arguments (the Japanese tokens of a
-    million items) sent at once sat in the workers' memory until their turn; and a result is left to the workers
-    only until it is fetched."""
+    million items) submitted at once waited in memory (the scheduler's, in this process for a LocalCluster, and
+    the workers') until their turn; and a result is left to the workers only until it is fetched."""
     if runner is None:
         for kw in calls:
             yield task(Args(**kw))

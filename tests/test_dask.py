@@ -89,7 +89,7 @@ def _probe(tmp_path) -> dict:
 def test_local_cluster_workers_report_to_the_flows_ephemeral_api_and_get_a_few_partitions_at_a_time(tmp_path):
     """With no PREFECT_API_URL, the workers' task runs go to the flow's ephemeral server (each worker used to
     start one of its own); and only ``ahead`` partitions are out at once, so a slow caller does not leave every
-    partition's arguments waiting in the workers' memory."""
+    partition's arguments waiting in memory for their turn."""
     result = _probe(tmp_path)
     assert result["server"].startswith("http://127.0.0.1:")
     worker_pids = {w["pid"] for w in result["workers"]}
