@@ -1,8 +1,12 @@
-"""koe's command line: run the nightly flow, re-render a report, serve the schedule, describe sources."""
+"""koe's command line: run the nightly flow, re-render a report, serve the schedule, describe sources, check the
+store (doctor) and purge a source. Errors end in one line and an exit code (2 config or set-up, 3 the store is in
+use, 4 a source gave no item, 5 the store cannot be used)."""
 
 from __future__ import annotations
 
 import os
+import signal
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -29,8 +33,46 @@ def _check_config(config: Path):
     try:
         return load_config(config)
     except ConfigError as exc:
-        typer.secho(str(exc), fg=typer.colors.RED, err=True)
-        raise typer.Exit(2) from None
+        _fail(str(exc), 2)
+
+
+def _fail(message: str, code: int):
+    typer.secho(message, fg=typer.colors.RED, err=True)
+    raise typer.Exit(code) from None
+
+
+def _preflight(cfg) -> None:
+    """Every problem that would stop the run, before any work (and before Prefect's server starts)."""
+    from flows.preflight import preflight
+
+    problems = preflight(cfg, Path.cwd())
+    if problems:
+        _fail("\n".join(problems), 2)
+
+
+def _on_sigterm(signum, frame):
+    # unwinds like any exception: the run is recorded as cancelled, the run lock released and, at exit, Prefect's
+    # temporary server stopped (its atexit hook), so no server process outlives the run
+    raise SystemExit(128 + signum)
+
+
+@contextmanager
+def _store_errors():
+    """The store's errors as one line each with an exit code: 3 held by a run, 4 a source gave no item, 5 the
+    store cannot be used; no traceback."""
+    from flows.preflight import PreflightError, SourceError
+    from nlp.store import StoreError, StoreLockedError
+
+    try:
+        yield
+    except StoreLockedError as exc:
+        _fail(str(exc), 3)
+    except PreflightError as exc:
+        _fail(str(exc), 2)
+    except SourceError as exc:
+        _fail(str(exc), 4)
+    except StoreError as exc:
+        _fail(str(exc), 5)
 
 
 @app.command()
@@ -42,17 +84,13 @@ def run(config: ConfigOpt = Path("configs/default.yaml"),
                  "range), one run per step, so issue ids, trends and alerts exist from the first day.")] = None):
     """Ingest the config's sources and publish the report (the nightly flow, run once now)."""
     _offline_env()
-    _check_config(config)
+    cfg = _check_config(config)
     if replay not in (None, "daily", "weekly"):
-        typer.secho("--replay must be 'daily' or 'weekly'", fg=typer.colors.RED, err=True)
-        raise typer.Exit(2)
-    from nlp.store import StoreLockedError
-
-    try:
+        _fail("--replay must be 'daily' or 'weekly'", 2)
+    _preflight(cfg)
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    with _store_errors():
         summary = _run_flow(config, since, until, replay)
-    except StoreLockedError as exc:
-        typer.secho(str(exc), fg=typer.colors.RED, err=True)
-        raise typer.Exit(3) from None
     if not summary.get("report"):
         typer.secho("Nothing to analyse: no items in the store for that period.", fg=typer.colors.YELLOW)
         raise typer.Exit(1)
@@ -76,11 +114,58 @@ def _run_flow(config: Path, since: str | None, until: str | None, replay: str | 
 def report(config: ConfigOpt = Path("configs/default.yaml")):
     """Re-render the report of the store's latest run (no ingest, no embedding, no clustering)."""
     _offline_env()
-    _check_config(config)
+    cfg = _check_config(config)
+    from flows.preflight import preflight
+
+    if problems := [p for p in preflight(cfg, Path.cwd()) if not p.startswith("source")]:
+        _fail("\n".join(problems), 2)  # the sources are not read here
     from flows.nightly import rerender
 
-    summary = rerender(str(config))
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    with _store_errors():
+        summary = rerender(str(config))
     typer.secho(f"Report: {summary['report']}", fg=typer.colors.GREEN)
+
+
+@app.command()
+def purge(source: Annotated[str, typer.Option("--source", help="The source name whose data to delete.")],
+          config: ConfigOpt = Path("configs/default.yaml")):
+    """Delete one source's items, quarantined rows, run results and cached vectors from the store (e.g. a
+    source removed from the config), recorded in the store's runs table. Never while a run is in progress."""
+    cfg = _check_config(config)
+    import pandas as pd
+
+    from nlp.store import Store
+    from nlp.store_admin import purge_source, stored_sources
+
+    store = Store(cfg.store.path)
+    with _store_errors(), store.run_lock():
+        known = stored_sources(store)
+        if source not in known:
+            _fail(f"no source named {source!r} in {store.path} (stored: {', '.join(known) or 'none'})", 1)
+        now = pd.Timestamp.now(tz="UTC")
+        counts = purge_source(store, source, f"{now:%Y%m%dT%H%M%S%f}-purge", now)
+    typer.echo(f"Purged {source!r}: {counts['items']} items, {counts['quarantine']} quarantined rows, "
+               f"{counts['assignments']} run results, {counts['embeddings']} cached vectors (recorded in runs).")
+    if source in {s.name for s in cfg.sources}:
+        typer.secho(f"{source!r} is still in {config}: the next run reads it again.", fg=typer.colors.YELLOW)
+
+
+@app.command()
+def doctor(config: ConfigOpt = Path("configs/default.yaml")):
+    """Check the store: it opens, its tables are there and read through, who holds the run lock, whether its
+    directory and the report directory can be written. Exit 1 when something is wrong."""
+    cfg = _check_config(config)
+    from nlp.store import Store
+    from nlp.store_admin import inspect_store, writable_dir
+
+    findings = [*inspect_store(Store(cfg.store.path)), writable_dir(Path(cfg.report.out_dir))]
+    for ok, finding in findings:
+        typer.secho(f"{'ok ' if ok else 'BAD'} {finding}", fg=None if ok else typer.colors.RED)
+    if not all(ok for ok, _ in findings):
+        typer.secho("Something is wrong: restore the store from a backup, or fix what is marked BAD.",
+                    fg=typer.colors.RED)
+        raise typer.Exit(1)
 
 
 @app.command()

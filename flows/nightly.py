@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,8 +13,10 @@ from prefect import flow
 from prefect.utilities.annotations import quote
 
 from flows import tasks
+from flows.preflight import check_before_work, empty_sources
 from flows.runner import partition_runner, runner_info
 from nlp.config import PipelineConfig, load_config
+from nlp.pii import redact_pii
 from nlp.schema import stable_hash
 from nlp.store import Store
 
@@ -23,14 +26,17 @@ def nightly(config_path: str = "configs/default.yaml", since: str | None = None,
     """Run koe on the config's sources; items created in [since, until] (dates, inclusive) are analysed.
     Runs on one store never overlap: a second one fails at once with StoreLockedError."""
     cfg = load_config(config_path)
+    check_before_work(cfg, Path.cwd())
     with Store(cfg.store.path).run_lock():
-        return _nightly(cfg, since, until)
+        run = _start_run(cfg, until)
+        with _recorded(cfg, run["run_id"]):
+            return _nightly(cfg, run, since, until)
 
 
-def _nightly(cfg: PipelineConfig, since: str | None, until: str | None) -> dict:
-    run = _start_run(cfg, until)
+def _nightly(cfg: PipelineConfig, run: dict, since: str | None, until: str | None) -> dict:
     with _timed(run, "ingest"):
         ingest = tasks.ingest_sources(cfg, run["run_id"], Path.cwd())
+    empty_sources(cfg, ingest)  # a source that gave nothing fails the run, naming it (unless allow_empty)
     with _timed(run, "load"):
         items = tasks.load_items(cfg, since, until)
     # survey answers without a comment count in the CX metrics and the follow-up queue, not in the text analysis
@@ -61,8 +67,9 @@ def _nightly(cfg: PipelineConfig, since: str | None, until: str | None) -> dict:
 
 
 def publish(cfg: PipelineConfig, run: dict, items: pd.DataFrame, assignments: pd.DataFrame,
-            clusters: pd.DataFrame, ingest: dict, issues: dict, answers: pd.DataFrame) -> dict:
-    """Rank, write the report and close the run in the store; shared by ``nightly`` and ``koe report``."""
+            clusters: pd.DataFrame, ingest: dict, issues: dict, answers: pd.DataFrame, record: bool = True) -> dict:
+    """Rank, write the report and (``record``) close the run in the store; shared by ``nightly`` and ``koe
+    report``, which leaves the run's record as its run wrote it."""
     with _timed(run, "rank"):
         tables = tasks.rank_items(cfg, items, assignments, clusters, issues, answers)
     meta = {**_meta(cfg, run, items, ingest), "n_answers_only": int(len(answers))}
@@ -74,7 +81,8 @@ def publish(cfg: PipelineConfig, run: dict, items: pd.DataFrame, assignments: pd
     summary = {"run_id": run["run_id"], "report": written["report.html"], "files": written, **meta["counts"],
                "answers_only": meta["n_answers_only"],
                "alerts": tables["alerts"][["issue_id", "alert"]].to_dict(orient="records"), **run.get("plan", {})}
-    Store(cfg.store.path).finish_run(run["run_id"], pd.Timestamp.now(tz="UTC"), summary)
+    if record:
+        Store(cfg.store.path).finish_run(run["run_id"], pd.Timestamp.now(tz="UTC"), summary)
     return summary
 
 
@@ -89,6 +97,35 @@ def _run(cfg: PipelineConfig, run_id: str, until: str | None = None, plan: dict 
     # a backfill run is dated by the day it replays, so each day keeps its own report
     run_date = until or pd.Timestamp.now(tz=cfg.schedule.timezone).strftime("%Y-%m-%d")
     return {"run_id": run_id, "run_date": run_date, "timings": {}, "embedded": 0, "plan": plan or {}}
+
+
+@contextmanager
+def _recorded(cfg: PipelineConfig, run_id: str):
+    """A run that ends by an exception or a signal is closed in ``runs`` as 'failed' or 'cancelled' with why
+    (e.g. "terminated by SIGTERM"), then the exception goes on."""
+    try:
+        yield
+    except BaseException as exc:
+        status, why = _ending(exc)
+        try:
+            Store(cfg.store.path).finish_run(run_id, pd.Timestamp.now(tz="UTC"), {"error": why}, status=status)
+        except Exception:  # noqa: BLE001 - the store itself may be what failed; the first error is the one to see
+            pass
+        raise
+
+
+def _ending(exc: BaseException) -> tuple[str, str]:
+    from prefect.exceptions import TerminationSignal
+
+    if isinstance(exc, TerminationSignal):
+        return "cancelled", f"terminated by {signal.Signals(exc.signal).name}"
+    if isinstance(exc, SystemExit) and exc.code == 128 + signal.SIGTERM:
+        return "cancelled", "terminated by SIGTERM"
+    if isinstance(exc, KeyboardInterrupt):
+        return "cancelled", "interrupted (SIGINT)"
+    # the type, and the message only from koe's own errors (others may quote a row)
+    own = type(exc).__module__.startswith(("flows", "nlp"))
+    return "failed", type(exc).__name__ + (f": {redact_pii(str(exc))[:500]}" if own else "")
 
 
 @contextmanager
@@ -125,7 +162,9 @@ def backfill(config_path: str = "configs/default.yaml", since: str | None = None
     """Replay history: one nightly run per ``every_days`` days from ``since`` to ``until``, so issue
     identities, trends and alerts exist from the first day. Returns the last run's summary."""
     cfg = load_config(config_path)
-    tasks.ingest_sources(cfg, "backfill", Path.cwd())
+    check_before_work(cfg, Path.cwd())
+    with Store(cfg.store.path).run_lock():
+        empty_sources(cfg, tasks.ingest_sources(cfg, "backfill", Path.cwd()))
     dates = tasks.replay_dates(cfg, since, until, every_days)
     summary: dict = {}
     for day in dates:
@@ -137,6 +176,11 @@ def backfill(config_path: str = "configs/default.yaml", since: str | None = None
 def rerender(config_path: str = "configs/default.yaml") -> dict:
     """Re-render the report of the store's latest completed run (e.g. after changing report.language)."""
     cfg = load_config(config_path)
+    with Store(cfg.store.path).run_lock():  # never while a run writes the store
+        return _rerender(cfg, config_path)
+
+
+def _rerender(cfg: PipelineConfig, config_path: str) -> dict:
     store = Store(cfg.store.path)
     run_id = store.latest_run_id()
     if run_id is None:
@@ -159,7 +203,8 @@ def rerender(config_path: str = "configs/default.yaml") -> dict:
     issues = {"events": store.table("issue_events", "WHERE run_id = ?", [run_id]), "first_run": earlier.empty,
               "labels": dict(zip(states["issue_id"], states["label"])),
               "radius": dict(zip(states["issue_id"], states["radius"]))}
-    return publish(cfg, run, items, assignments, clusters, ingest, issues, answers.reset_index(drop=True))
+    return publish(cfg, run, items, assignments, clusters, ingest, issues, answers.reset_index(drop=True),
+                   record=False)
 
 
 def nightly_deployment(cfg: PipelineConfig, config_path: str):

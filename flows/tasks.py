@@ -29,7 +29,7 @@ from nlp.rank import followup_items, rank_pain_points
 from nlp.report import build_report, render_html, render_markdown, stage_name, write_report_files
 from nlp.schema import stable_hash
 from nlp.sentiment import answer_sentiment, score_sentiment
-from nlp.sources import iter_source
+from nlp.sources import iter_source, source_paths
 from nlp.stages import assign_stages, stage_examples, stage_similarity, touchpoint_stages
 from nlp.store import Store
 from nlp.tokenize import Tokens, tokenize_texts
@@ -64,6 +64,7 @@ def ingest_sources(cfg: PipelineConfig, run_id: str, base_dir: Path) -> dict:
             "kind": source.kind, **counts,
             "already_stored": counts["items"] - counts["new_items"] - counts["updated_items"],
             "encoding": encoding, "files": _file_hashes(source.path, base_dir),
+            "first_reason": reasons[0] if reasons else None,  # why a source that gave no item gave none
         }
         logger.info("ingest %s: %d rows read, %d items (%d new, %d changed, %d rows unchanged since read), "
                     "%d quarantined", source.name, counts["rows_read"], counts["items"], counts["new_items"],
@@ -411,10 +412,8 @@ def package_versions() -> dict[str, str]:
 
 
 def _file_hashes(pattern: str, base_dir: Path) -> dict[str, str]:
-    path = Path(pattern) if Path(pattern).is_absolute() else base_dir / pattern
-    files = sorted(path.parent.glob(path.name)) if any(c in pattern for c in "*?[") else [path]
     hashes = {}
-    for f in files:
+    for f in source_paths(pattern, base_dir):
         if f.is_file():
             with f.open("rb") as handle:  # read a chunk at a time: an export may be larger than memory allows
                 hashes[str(f)] = hashlib.file_digest(handle, "sha256").hexdigest()[:16]

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from nlp.schema import SOURCE_KINDS
+from nlp.schema import OPTIONAL_FIELDS, REQUIRED_FIELDS, SOURCE_KINDS
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _known_timezone(v: str) -> str:
+    try:
+        ZoneInfo(v)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {v!r}; use an IANA name such as Asia/Tokyo or UTC") from None
+    return v
 
 
 class SourceConfig(_Model):
@@ -26,6 +36,9 @@ class SourceConfig(_Model):
     columns: dict[str, str | list[str]] = Field(default_factory=dict)
     platform: str | None = None  # constant platform for social files that lack a column
     channel: str | None = None  # constant channel for ticket files that lack a column
+    # a source that gives no item (no file matches, a mapped column is missing, every row quarantined) fails
+    # the run, naming the source and the reason, unless this is true
+    allow_empty: bool = False
 
     @field_validator("kind")
     @classmethod
@@ -34,13 +47,30 @@ class SourceConfig(_Model):
             raise ValueError(f"unknown source kind {v!r}; expected one of {', '.join(SOURCE_KINDS)}")
         return v
 
+    @model_validator(mode="after")
+    def _known_fields(self) -> "SourceConfig":
+        fields = REQUIRED_FIELDS[self.kind] + OPTIONAL_FIELDS[self.kind]
+        unknown = sorted(set(self.columns) - set(fields))
+        if unknown:
+            raise ValueError(f"columns of source {self.name!r} names fields koe does not know: {unknown}; "
+                             f"a {self.kind} source maps {', '.join(fields)}")
+        return self
+
 
 class IngestConfig(_Model):
     timezone: str = "Asia/Tokyo"  # for dates written without one
+    # how to read a numeric date whose order the value does not tell (24/03/05, 12/11/2026): None quarantines
+    # such dates as ambiguous; 2026/03/05, 25/12/2026 and ISO 8601 are read whatever this says
+    date_order: Literal["YMD", "DMY", "MDY"] | None = None
+    earliest_date: date = date(2000, 1, 1)  # an earlier date (a negative epoch, 1970-01-01) is quarantined
     min_text_chars: int = 2
     future_tolerance_hours: float = 24.0  # a date later than now + this is quarantined as "in the future"
+    # a CSV field longer than this quarantines its row (naming file and row); the rest of the file is read
+    max_field_chars: int = Field(default=16 * 1024 * 1024, ge=1024)
     # rows read, parsed and stored at a time: memory holds one batch of a file, not the file
     batch_size: int = Field(default=20000, ge=100)
+
+    _timezone = field_validator("timezone")(_known_timezone)
 
 
 class StoreConfig(_Model):
@@ -252,6 +282,8 @@ class ScheduleConfig(_Model):
     cron: str = "0 2 * * *"
     timezone: str = "Asia/Tokyo"
 
+    _timezone = field_validator("timezone")(_known_timezone)
+
 
 class DaskConfig(_Model):
     """Where ``runner: dask`` sends the tokenize and embed partitions (through prefect-dask's DaskTaskRunner)."""
@@ -286,6 +318,15 @@ class PipelineConfig(_Model):
     agent: AgentConfig = Field(default_factory=AgentConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
+
+    @field_validator("sources")
+    @classmethod
+    def _unique_names(cls, v: list[SourceConfig]) -> list[SourceConfig]:
+        names = [s.name for s in v]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:  # items are keyed by source name: the second would overwrite the first's
+            raise ValueError(f"duplicate source names: {dupes}; give each source its own name")
+        return v
 
 
 class ConfigError(ValueError):

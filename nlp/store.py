@@ -84,6 +84,29 @@ class StoreLockedError(RuntimeError):
     """Another process holds the store."""
 
 
+class StoreError(RuntimeError):
+    """The store cannot be used (damaged, not a DuckDB file, or its directory is not writable); the message is
+    one line that names the file and says what to do."""
+
+
+_DAMAGED = ("not a valid duckdb database", "could not read enough bytes", "corrupt database", "checksum")
+_READ_ONLY = ("permission denied", "read-only file system", "read-only")
+
+
+def _store_error(path: Path, exc: BaseException) -> Exception:
+    """The one-line error for ``exc`` raised while opening the store at ``path``."""
+    text = str(exc).lower()
+    if isinstance(exc, duckdb.Error) and "lock" in text:
+        return StoreLockedError(f"the store {path} is in use by another koe run; wait for it to finish")
+    if isinstance(exc, PermissionError) or any(k in text for k in _READ_ONLY):
+        return StoreError(f"{path}: cannot write the store there (its directory {path.parent} is read-only or "
+                          "not ours); make it writable, or set store.path to a writable place")
+    if any(k in text for k in _DAMAGED):
+        return StoreError(f"{path}: not a usable koe store (damaged, truncated or not a DuckDB file); restore it "
+                          "from a backup (or move it away to start afresh), and run `koe doctor` to check")
+    return StoreError(f"{path}: cannot open the store ({type(exc).__name__}); run `koe doctor` to see why")
+
+
 class Store:
     """A DuckDB file; each method opens a short connection so no lock is held between steps."""
 
@@ -92,21 +115,26 @@ class Store:
 
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        read_only = read_only and self.path.exists()  # a new store is created with its tables, never empty
+        """A connection (the tables created first unless ``read_only``); an unusable store raises StoreError,
+        one held by another process StoreLockedError."""
         try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            read_only = read_only and self.path.exists()  # a new store is created with its tables, never empty
             con = duckdb.connect(str(self.path), read_only=read_only)
-        except duckdb.IOException as exc:
-            if "lock" in str(exc).lower():
-                raise StoreLockedError(
-                    f"the store {self.path} is in use by another koe run; wait for it to finish"
-                ) from exc
-            raise
+        except (duckdb.Error, OSError) as exc:
+            raise _store_error(self.path, exc) from None
         try:
             if not read_only:
-                con.execute(_SCHEMA)
-                _migrate(con)
+                try:
+                    con.execute(_SCHEMA)
+                    _migrate(con)
+                except (duckdb.Error, OSError) as exc:
+                    raise _store_error(self.path, exc) from None
             yield con
+        except duckdb.Error as exc:
+            if any(k in str(exc).lower() for k in _DAMAGED):  # a damaged block found by a query
+                raise _store_error(self.path, exc) from None
+            raise
         finally:
             con.close()
 
@@ -116,9 +144,15 @@ class Store:
         import fcntl
         import os
 
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        lock_path = self.path.with_name(self.path.name + ".lock")
-        fh = open(lock_path, "a+", encoding="utf-8")
+        # the lock is next to the file the path resolves to, so a symlink (or another spelling) to the same store
+        # takes the same lock
+        real = self.path.resolve()
+        lock_path = real.with_name(real.name + ".lock")
+        try:
+            real.parent.mkdir(parents=True, exist_ok=True)
+            fh = open(lock_path, "a+", encoding="utf-8")
+        except OSError as exc:
+            raise _store_error(self.path, exc) from None
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -374,3 +408,4 @@ class Store:
             row = con.execute("SELECT run_id FROM runs WHERE status = 'completed' "
                               "ORDER BY finished_at DESC LIMIT 1").fetchone()
         return row[0] if row else None
+

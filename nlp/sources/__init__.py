@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -17,9 +18,10 @@ from nlp.pii import redact_pii
 from nlp.schema import OPTIONAL_FIELDS, QUARANTINE_COLUMNS, REQUIRED_FIELDS, conform, stable_hash
 from nlp.sources import canonical, dates
 from nlp.sources.canonical import RowError, resolve_mapping, to_item
-from nlp.sources.files import BadRow, SourceFileError, read_file
+from nlp.sources.files import BadRow, SourceFileError, check_regular, read_file
 
-__all__ = ["SourceBatch", "read_source", "iter_source", "describe_kinds", "SourceFileError"]
+__all__ = ["SourceBatch", "read_source", "iter_source", "describe_kinds", "SourceFileError", "source_paths",
+           "check_sources"]
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,7 @@ def iter_source(source: SourceConfig, ingest: IngestConfig, base_dir: Path, now:
     current time) plus the configured tolerance are quarantined. ``known(row_hashes)``: the stored items (with
     their row_hash) that these exact rows gave before; they are reused instead of parsed again."""
     now = now if now is not None else pd.Timestamp.now(tz="UTC")
-    paths = _expand(source.path, base_dir)
+    paths = source_paths(source.path, base_dir)
     seen: dict[str, str] = {}  # item_id -> content_hash of the source's first row with that id
     if not paths:
         reason = f"no file matches {source.path!r} (relative to {base_dir})"
@@ -68,7 +70,7 @@ def iter_source(source: SourceConfig, ingest: IngestConfig, base_dir: Path, now:
     salt = stable_hash(_CODE, source.model_dump_json(), ingest.model_dump_json(exclude={"batch_size"}))
     for path in paths:
         try:
-            records = read_file(path, source.format, source.encoding, ingest.batch_size)
+            records = read_file(path, source.format, source.encoding, ingest.batch_size, ingest.max_field_chars)
         except SourceFileError as exc:
             yield _batch(source, 0, _items(), [_q(source, str(path), 0, str(exc), "")], seen, None)
             continue
@@ -88,7 +90,7 @@ def iter_source(source: SourceConfig, ingest: IngestConfig, base_dir: Path, now:
                 quarantine += [_q(source, str(path), n, unmapped, _raw(r)) for n, r in good]
                 yield _batch(source, len(chunk), _items(), quarantine, seen, records.encoding)
                 continue
-            hashes = [stable_hash(salt, _raw(record, sort=True)) for _, record in good]
+            hashes = [stable_hash(salt, _storable(_raw(record, sort=True))) for _, record in good]
             stored = _known(known, hashes)
             parsed, parsed_hashes, parsed_at, reused, reused_at = [], [], [], [], []
             for position, ((number, record), row_hash) in enumerate(zip(good, hashes)):
@@ -102,6 +104,9 @@ def iter_source(source: SourceConfig, ingest: IngestConfig, base_dir: Path, now:
                     parsed_at.append(position)
                 except RowError as exc:
                     quarantine.append(_q(source, str(path), number, str(exc), _raw(record)))
+                except Exception as exc:  # noqa: BLE001 - one row never sinks the night; its message may quote it
+                    reason = f"row {number} could not be read ({type(exc).__name__}); please report it"
+                    quarantine.append(_q(source, str(path), number, reason, _raw(record)))
             frame = pd.concat([_items(pd.DataFrame(parsed), parsed_hashes, parsed_at),
                                _items(stored.loc[reused], reused, reused_at)]).sort_index(kind="stable")
             yield _batch(source, len(chunk), frame.reset_index(drop=True), quarantine, seen, records.encoding,
@@ -147,12 +152,42 @@ def describe_kinds() -> dict[str, dict[str, list[str]]]:
     return {k: {"required": list(REQUIRED_FIELDS[k]), "optional": list(OPTIONAL_FIELDS[k])} for k in REQUIRED_FIELDS}
 
 
-def _expand(pattern: str, base_dir: Path) -> list[Path]:
+def source_paths(pattern: str, base_dir: Path) -> list[Path]:
+    """The paths a source's ``path`` names, relative to ``base_dir``: a glob may be in any part
+    (``exports_*/x.csv``, ``**/*.csv``); a path without one is returned when it exists (a file or not: reading
+    it says what it is)."""
     p = Path(pattern)
     p = p if p.is_absolute() else base_dir / p
-    if any(ch in pattern for ch in "*?["):
-        return sorted(p.parent.glob(p.name))
-    return [p] if p.exists() else []
+    if not glob.has_magic(pattern):
+        return [p] if p.exists() or p.is_symlink() else []
+    # the directories that exist as written are taken literally (a "[" in a folder's name is not a pattern);
+    # the parts after them are the glob
+    anchor, parts = Path(p.anchor), p.parts[1:]
+    while len(parts) > 1 and (anchor / parts[0]).is_dir():
+        anchor, parts = anchor / parts[0], parts[1:]
+    return sorted(anchor.glob(str(Path(*parts))))
+
+
+def check_sources(sources: list[SourceConfig], base_dir: Path) -> list[str]:
+    """What stops a run before any work: a source whose path matches nothing (unless ``allow_empty``), a path
+    that is not a regular file, and one file read by two sources (it would be counted twice)."""
+    problems, owner = [], {}
+    for source in sources:
+        paths = source_paths(source.path, base_dir)
+        if not paths and not source.allow_empty:
+            problems.append(f"source {source.name!r}: no file matches {source.path!r} (relative to {base_dir}); "
+                            "fix the path, or set allow_empty: true on the source")
+        for path in paths:
+            try:
+                check_regular(path)
+            except SourceFileError as exc:
+                problems.append(f"source {source.name!r}: {exc}")
+                continue
+            first = owner.setdefault(path.resolve(), source.name)
+            if first != source.name:
+                problems.append(f"sources {first!r} and {source.name!r} both read {path}; every row would be "
+                                "counted twice: give each file to one source")
+    return problems
 
 
 def _raw(record: dict, sort: bool = False) -> str:
@@ -161,9 +196,13 @@ def _raw(record: dict, sort: bool = False) -> str:
 
 def _q(source: SourceConfig, path: str, number: int, reason: str, raw: str) -> dict:
     # the raw row is kept for a person to fix it, but never with PII in it, nor in the reason (which may quote a
-    # value from a shifted column)
+    # value from a shifted column); both are made storable as UTF-8 (a lone surrogate kept as its escape)
     return {"source_name": source.name, "source_path": path, "row_number": number,
-            "reason": redact_pii(reason, handles=True), "raw": redact_pii(raw, handles=True)}
+            "reason": redact_pii(_storable(reason), handles=True), "raw": redact_pii(_storable(raw), handles=True)}
+
+
+def _storable(text: str) -> str:
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _quarantine(rows: list[dict]) -> pd.DataFrame:

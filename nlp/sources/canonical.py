@@ -72,10 +72,7 @@ def to_item(record: dict, mapping: dict[str, list[str]], source: SourceConfig, i
         raise RowError("text is empty" if not text.strip() else f"text is too short ({text!r})")
     if "\ufffd" in text:
         raise RowError("text has bytes that are not valid in the file's encoding (shown as \ufffd)")
-    try:
-        created = parse_datetime(get("created_at"), ingest.timezone)
-    except ValueError as exc:
-        raise RowError(f"created_at: {exc}") from None
+    created = _date(get("created_at"), "created_at", ingest)
     if created > now + pd.Timedelta(hours=ingest.future_tolerance_hours):
         raise RowError(f"created_at {created:%Y-%m-%d %H:%M} UTC is in the future")
     source_id = _as_text(get("source_id")).strip() or None
@@ -150,7 +147,7 @@ def _yes_no(value: object, field: str) -> bool | None:
         return True
     if raw in _FALSE:
         return False if value is not None and raw != "" else None
-    raise RowError(f"{field} {raw!r} is not yes/no")
+    raise RowError(f"{field} is not yes/no (e.g. yes, no, 済み, 未対応)")
 
 
 _KIND_FIELDS: dict[str, Callable] = {"review": _review_fields, "social": _social_fields, "ticket": _ticket_fields,
@@ -179,16 +176,22 @@ def _number(value: object, field: str) -> float | None:
     try:
         number = float(text)
     except ValueError:
-        raise RowError(f"{field} {text[:20]!r} is not a number") from None
+        raise RowError(f"{field} is not a number") from None  # the value is not quoted: it may be anything
     if pd.isna(number):
         return None
     return number
 
 
 def _optional_date(value: object, field: str, ingest: IngestConfig) -> pd.Timestamp | None:
-    if not _as_text(value).strip():
-        return None
+    return _date(value, field, ingest) if _as_text(value).strip() else None
+
+
+def _date(value: object, field: str, ingest: IngestConfig) -> pd.Timestamp:
+    """The date of ``field``, between ingest.earliest_date and what pandas holds; RowError otherwise."""
     try:
-        return parse_datetime(value, ingest.timezone)
+        ts = parse_datetime(value, ingest.timezone, ingest.date_order)
     except ValueError as exc:
         raise RowError(f"{field}: {exc}") from None
+    if ts < pd.Timestamp(ingest.earliest_date, tz=ingest.timezone):
+        raise RowError(f"{field} {ts:%Y-%m-%d} is before ingest.earliest_date ({ingest.earliest_date})")
+    return ts

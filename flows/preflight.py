@@ -1,0 +1,54 @@
+"""What is checked before any work (before the Prefect server starts, when run from the CLI): the sources' files,
+the store and the report directory. Each problem is one line a person can act on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nlp.config import PipelineConfig
+from nlp.sources import check_sources
+from nlp.store import Store, StoreError, StoreLockedError
+from nlp.store_admin import lock_holder, writable_dir
+
+
+class PreflightError(RuntimeError):
+    """The run cannot start; the message lists every problem, one a line."""
+
+
+class SourceError(RuntimeError):
+    """A source gave no item (and does not allow it); the message names the source and the reason."""
+
+
+def preflight(cfg: PipelineConfig, base_dir: Path) -> list[str]:
+    """Every problem that would stop the run: sources (no file, not a file, one file in two sources), a store
+    directory or report directory that cannot be written, a store file that cannot be opened."""
+    problems = check_sources(cfg.sources, base_dir)
+    store = Store(cfg.store.path)
+    for directory in (store.path.resolve().parent, Path(cfg.report.out_dir)):
+        ok, finding = writable_dir(directory)
+        if not ok:
+            problems.append(finding)
+    if store.path.exists() and lock_holder(store) is None:  # a run in progress is the lock's to report
+        try:
+            with store.connect(read_only=True):
+                pass
+        except StoreLockedError:
+            pass
+        except StoreError as exc:
+            problems.append(str(exc))
+    return problems
+
+
+def check_before_work(cfg: PipelineConfig, base_dir: Path) -> None:
+    """Raise PreflightError listing the problems, if any."""
+    problems = preflight(cfg, base_dir)
+    if problems:
+        raise PreflightError("\n".join(problems))
+
+
+def empty_sources(cfg: PipelineConfig, ingest: dict) -> None:
+    """Raise SourceError for the sources that gave no item this run, unless they allow it (``allow_empty``)."""
+    empty = [f"source {s.name!r} gave no item: {ingest[s.name].get('first_reason') or 'its files have no rows'}"
+             for s in cfg.sources if s.name in ingest and not ingest[s.name]["items"] and not s.allow_empty]
+    if empty:
+        raise SourceError("; ".join(empty) + " (set allow_empty: true on a source that may be empty)")
