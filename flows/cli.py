@@ -41,11 +41,16 @@ def _fail(message: str, code: int):
     raise typer.Exit(code) from None
 
 
-def _preflight(cfg) -> None:
-    """Every problem that would stop the run, before any work (and before Prefect's server starts)."""
+def _preflight(cfg, sources: bool = True) -> None:
+    """Every problem that would stop the run, before any work (and before Prefect's server starts): a run in
+    progress on the store (exit 3), then the set-up (exit 2; ``sources``: the sources' files too)."""
     from flows.preflight import preflight
+    from nlp.store import Store
+    from nlp.store_admin import lock_holder
 
-    problems = preflight(cfg, Path.cwd())
+    if holder := lock_holder(Store(cfg.store.path)):
+        _fail(f"another koe run ({holder}) is using {cfg.store.path}; wait for it to finish", 3)
+    problems = [p for p in preflight(cfg, Path.cwd()) if sources or not p.startswith("source")]
     if problems:
         _fail("\n".join(problems), 2)
 
@@ -115,10 +120,7 @@ def report(config: ConfigOpt = Path("configs/default.yaml")):
     """Re-render the report of the store's latest run (no ingest, no embedding, no clustering)."""
     _offline_env()
     cfg = _check_config(config)
-    from flows.preflight import preflight
-
-    if problems := [p for p in preflight(cfg, Path.cwd()) if not p.startswith("source")]:
-        _fail("\n".join(problems), 2)  # the sources are not read here
+    _preflight(cfg, sources=False)  # the sources are not read here
     from flows.nightly import rerender
 
     signal.signal(signal.SIGTERM, _on_sigterm)

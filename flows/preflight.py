@@ -7,8 +7,8 @@ from pathlib import Path
 
 from nlp.config import PipelineConfig
 from nlp.sources import check_sources
-from nlp.store import Store, StoreError, StoreLockedError
-from nlp.store_admin import lock_holder, writable_dir
+from nlp.store import Store
+from nlp.store_admin import inspect_store, lock_holder, writable_dir
 
 
 class PreflightError(RuntimeError):
@@ -29,13 +29,9 @@ def preflight(cfg: PipelineConfig, base_dir: Path) -> list[str]:
         if not ok:
             problems.append(finding)
     if store.path.exists() and lock_holder(store) is None:  # a run in progress is the lock's to report
-        try:
-            with store.connect(read_only=True):
-                pass
-        except StoreLockedError:
-            pass
-        except StoreError as exc:
-            problems.append(str(exc))
+        # every table read through (as `koe doctor` does), so a damaged or truncated store fails here, in one
+        # line, not midway through the run
+        problems += [finding for ok, finding in inspect_store(store) if not ok]
     return problems
 
 

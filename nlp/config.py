@@ -62,7 +62,7 @@ class IngestConfig(_Model):
     # how to read a numeric date whose order the value does not tell (24/03/05, 12/11/2026): None quarantines
     # such dates as ambiguous; 2026/03/05, 25/12/2026 and ISO 8601 are read whatever this says
     date_order: Literal["YMD", "DMY", "MDY"] | None = None
-    earliest_date: date = date(2000, 1, 1)  # an earlier date (a negative epoch, 1970-01-01) is quarantined
+    earliest_date: str = "2000-01-01"  # an earlier date (a negative epoch, 1970-01-01) is quarantined
     min_text_chars: int = 2
     future_tolerance_hours: float = 24.0  # a date later than now + this is quarantined as "in the future"
     # a CSV field longer than this quarantines its row (naming file and row); the rest of the file is read
@@ -71,6 +71,15 @@ class IngestConfig(_Model):
     batch_size: int = Field(default=20000, ge=100)
 
     _timezone = field_validator("timezone")(_known_timezone)
+
+    @field_validator("earliest_date")
+    @classmethod
+    def _iso_date(cls, v: str) -> str:
+        try:
+            date.fromisoformat(v)
+        except ValueError:
+            raise ValueError(f"ingest.earliest_date {v!r} is not a date like 2000-01-01") from None
+        return v
 
 
 class StoreConfig(_Model):

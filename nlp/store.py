@@ -96,11 +96,11 @@ _READ_ONLY = ("permission denied", "read-only file system", "read-only")
 def _store_error(path: Path, exc: BaseException) -> Exception:
     """The one-line error for ``exc`` raised while opening the store at ``path``."""
     text = str(exc).lower()
-    if isinstance(exc, duckdb.Error) and "lock" in text:
+    if isinstance(exc, duckdb.Error) and ("could not set lock" in text or "conflicting lock" in text):
         return StoreLockedError(f"the store {path} is in use by another koe run; wait for it to finish")
-    if isinstance(exc, PermissionError) or any(k in text for k in _READ_ONLY):
-        return StoreError(f"{path}: cannot write the store there (its directory {path.parent} is read-only or "
-                          "not ours); make it writable, or set store.path to a writable place")
+    if isinstance(exc, OSError) or any(k in text for k in _READ_ONLY):
+        return StoreError(f"{path}: cannot write the store there (its directory {path.parent} is read-only, not "
+                          "a directory or not ours); make it writable, or set store.path to a writable place")
     if any(k in text for k in _DAMAGED):
         return StoreError(f"{path}: not a usable koe store (damaged, truncated or not a DuckDB file); restore it "
                           "from a backup (or move it away to start afresh), and run `koe doctor` to check")

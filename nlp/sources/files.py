@@ -111,7 +111,7 @@ def detect_encoding(path: Path, declared: str = "auto") -> tuple[str, str]:
         head = handle.read(1 << 16)
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "utf-16", "utf-16"
-    if head.count(b"\x00") > len(head) // 100:
+    if head.count(b"\x00") > max(16, len(head) // 100):  # a NUL in a text is possible, dozens are not
         raise SourceFileError("cannot detect the text encoding: it holds NUL bytes, so it is not a text file "
                               "(a spreadsheet or an image?); export it as CSV, JSON or Parquet")
     for enc in ("utf-8-sig", "cp932"):
