@@ -18,10 +18,10 @@ from flows.runner import Args, iter_partitions, map_partitions, partitions
 from nlp.abuse import abuse_by_stage, abuse_kinds
 from nlp.alerts import issue_alerts, issue_cores
 from nlp.analysis import embedding_space, embedding_spaces, scored_items, space_spec
-from nlp.cluster import cluster_embeddings, cluster_labels
+from nlp.cluster import cluster_embeddings
 from nlp.config import PipelineConfig
 from nlp.embed import embed_texts, get_embedder
-from nlp.issues import assign_to_issues, track_issues
+from nlp.issues import delta_clusters, track_issues
 from nlp.label import centrality, describe_clusters
 from nlp.listening import brand_mentions
 from nlp.metrics import metric_tables
@@ -228,25 +228,14 @@ def cluster_items(cfg: PipelineConfig, items: pd.DataFrame, vectors: dict[str, n
 
 def _into_known_issues(cfg: PipelineConfig, items: pd.DataFrame, space: pd.Series,
                        vectors: dict[str, np.ndarray], centered: frozenset[str], scope: np.ndarray) -> pd.DataFrame:
-    """New items into the known issues; the items that fit none are clustered among themselves, so a new
-    issue shows up within days rather than at the next full fit (issue matching then names it)."""
+    """New items into the known issues, each only within its issue's radius; the items in scope that fit none
+    are clustered among themselves, and a group as tight as the known issues becomes a new issue (issue
+    matching then names it), the rest stay outliers (nlp.issues.delta_clusters)."""
     store = Store(cfg.store.path)
     base = pd.DataFrame({"item_id": items["item_id"].to_numpy(), "lang": space.to_numpy()})
+    # items seen by the last run keep what it gave them (outliers too: the same data twice gives the same answer)
     seen = store.latest_members(include_outliers=True)
-    # items seen by the last run keep what it gave them (outliers too: the same data twice gives the same answer);
-    # only items new since then are placed by nearest issue centroid
-    assigned = assign_to_issues(base, vectors, seen, store.issue_states())
-    # the items of the last days that fit no issue, old outliers included, so that a new issue's items
-    # accumulate night by night
-    leftover = (assigned["cluster_id"] == "outlier").to_numpy() & scope
-    for lang, vecs in vectors.items():
-        in_space = (assigned["lang"] == lang).to_numpy()
-        rows = np.flatnonzero(leftover[in_space])
-        labels = cluster_labels(vecs[rows], cfg.cluster, center=lang in centered)
-        found = labels >= 0
-        index = assigned.index[in_space][rows[found]]
-        assigned.loc[index, "cluster_id"] = [f"{lang}-new{k:03d}" for k in labels[found]]
-    return assigned
+    return delta_clusters(base, vectors, seen, store.issue_states(), scope, cfg.cluster, cfg.issues, centered)
 
 
 @task

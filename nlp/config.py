@@ -161,6 +161,10 @@ class IssuesConfig(_Model):
     # a delta run puts a new item into an issue when its similarity to the issue's centroid reaches what this
     # share of the issue's members reach (higher = stricter: more new items left to form new issues)
     radius_quantile: float = 0.25  # bench/nightly.py: 0.1 → delays 7/10 days, 9.8 alarms/30 d; 0.25 → 1/3, 4.3
+    # a delta run makes a new issue of a group of leftover items only when the group's radius reaches this
+    # quantile of the known issues' radii in its space (a loose group is a catch-all the next full fit would
+    # not find; bench/trust.py)
+    new_issue_radius_quantile: float = Field(default=0.25, ge=0, le=1)
 
 
 class AlertsConfig(_Model):

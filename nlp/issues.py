@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
-from nlp.cluster import OUTLIER
-from nlp.config import IssuesConfig
+from nlp.cluster import OUTLIER, cluster_labels
+from nlp.config import ClusterConfig, IssuesConfig
 from nlp.label import cluster_centroids
 
 
@@ -194,6 +194,54 @@ def assign_to_issues(assigned: pd.DataFrame, vectors: dict[str, np.ndarray], kno
         labels = np.where(ok, issues["issue_id"].to_numpy()[best], OUTLIER)
         out.loc[out.index[rows[new]], "cluster_id"] = labels
     return out
+
+
+def delta_clusters(assigned: pd.DataFrame, vectors: dict[str, np.ndarray], known: pd.DataFrame,
+                   states: pd.DataFrame, scope: np.ndarray, cluster_cfg: ClusterConfig, cfg: IssuesConfig,
+                   centered: frozenset[str] = frozenset()) -> pd.DataFrame:
+    """A delta night: new items into the known issues (``assign_to_issues``), then the items in ``scope`` that
+    fit none clustered among themselves (the full fit's HDBSCAN rules) so a new issue shows up between full fits.
+    A group becomes a new issue (``<space>-new<nnn>``) only if it is as tight as the full fit's issues
+    (``guard_new_issues``); the rest stay outliers. Same inputs as ``assign_to_issues``, plus ``scope`` (a bool
+    per row of ``assigned``) and the spaces to centre."""
+    out = assign_to_issues(assigned, vectors, known, states)
+    leftover = (out["cluster_id"] == OUTLIER).to_numpy() & scope
+    for space, vecs in vectors.items():
+        in_space = np.flatnonzero((out["lang"] == space).to_numpy())
+        rows = np.flatnonzero(leftover[in_space])
+        labels = cluster_labels(vecs[rows], cluster_cfg, center=space in centered)
+        labels = guard_new_issues(vecs[rows], labels, new_issue_floor(states, space, cfg), cfg)
+        found = labels >= 0
+        out.loc[out.index[in_space[rows[found]]], "cluster_id"] = [f"{space}-new{k:03d}" for k in labels[found]]
+    return out
+
+
+def new_issue_floor(states: pd.DataFrame, space: str, cfg: IssuesConfig) -> float:
+    """The radius a new issue of ``space`` must reach: the cfg.new_issue_radius_quantile of the active issues'
+    radii there (what the full fit found). Without any, +inf: no new issue until the next full fit."""
+    live = states[(states["status"] == "active") & (states["space"] == space)]
+    radii = pd.to_numeric(live["radius"], errors="coerce").dropna().to_numpy(dtype=float)
+    return float(np.quantile(radii, cfg.new_issue_radius_quantile)) if len(radii) else float("inf")
+
+
+def guard_new_issues(vecs: np.ndarray, labels: np.ndarray, floor: float, cfg: IssuesConfig) -> np.ndarray:
+    """``labels`` (-1 = outlier) with every group whose radius (the similarity to its centroid that all but
+    cfg.radius_quantile of its members reach, as a known issue's radius) is below ``floor`` turned into
+    outliers, the kept groups numbered 0.. by first appearance. HDBSCAN on a night's leftovers alone (a
+    diffuse set) makes loose catch-all groups that the next full fit would not find: these are refused."""
+    out = np.full(len(labels), -1, dtype=int)
+    for label in dict.fromkeys(labels[labels >= 0].tolist()):
+        members = labels == label
+        if group_radius(vecs[members], cfg.radius_quantile) >= floor:
+            out[members] = out.max() + 1
+    return out
+
+
+def group_radius(vecs: np.ndarray, quantile: float) -> float:
+    """The ``quantile`` of the members' cosine to their unit centroid."""
+    centroid = vecs.mean(axis=0)
+    centroid = centroid / max(float(np.linalg.norm(centroid)), 1e-12)
+    return float(np.quantile(vecs @ centroid, quantile))
 
 
 def _issue_rows(matches, current, labels, previous, merged, run_id, as_of) -> pd.DataFrame:
