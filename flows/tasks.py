@@ -18,13 +18,14 @@ from flows.runner import Args, iter_partitions, map_partitions, partitions
 from nlp.abuse import abuse_by_stage, abuse_kinds
 from nlp.alerts import issue_alerts, issue_cores
 from nlp.analysis import embedding_space, embedding_spaces, scored_items, space_spec
-from nlp.cluster import cluster_embeddings, cluster_labels
+from nlp.cluster import cluster_embeddings
 from nlp.config import PipelineConfig
 from nlp.embed import embed_texts, get_embedder
-from nlp.issues import assign_to_issues, track_issues
+from nlp.issues import delta_clusters, merged_clusters, track_issues
 from nlp.label import centrality, describe_clusters
 from nlp.listening import brand_mentions
 from nlp.metrics import metric_tables
+from nlp.problems import held_back, issue_profiles, main_stages
 from nlp.rank import followup_items, rank_pain_points
 from nlp.report import build_report, render_html, render_markdown, stage_name, write_report_files
 from nlp.schema import stable_hash
@@ -229,25 +230,14 @@ def cluster_items(cfg: PipelineConfig, items: pd.DataFrame, vectors: dict[str, n
 
 def _into_known_issues(cfg: PipelineConfig, items: pd.DataFrame, space: pd.Series,
                        vectors: dict[str, np.ndarray], centered: frozenset[str], scope: np.ndarray) -> pd.DataFrame:
-    """New items into the known issues; the items that fit none are clustered among themselves, so a new
-    issue shows up within days rather than at the next full fit (issue matching then names it)."""
+    """New items into the known issues, each only within its issue's radius; the items in scope that fit none
+    are clustered among themselves, and a group as tight as the known issues becomes a new issue (issue
+    matching then names it), the rest stay outliers (nlp.issues.delta_clusters)."""
     store = Store(cfg.store.path)
     base = pd.DataFrame({"item_id": items["item_id"].to_numpy(), "lang": space.to_numpy()})
+    # items seen by the last run keep what it gave them (outliers too: the same data twice gives the same answer)
     seen = store.latest_members(include_outliers=True)
-    # items seen by the last run keep what it gave them (outliers too: the same data twice gives the same answer);
-    # only items new since then are placed by nearest issue centroid
-    assigned = assign_to_issues(base, vectors, seen, store.issue_states())
-    # the items of the last days that fit no issue, old outliers included, so that a new issue's items
-    # accumulate night by night
-    leftover = (assigned["cluster_id"] == "outlier").to_numpy() & scope
-    for lang, vecs in vectors.items():
-        in_space = (assigned["lang"] == lang).to_numpy()
-        rows = np.flatnonzero(leftover[in_space])
-        labels = cluster_labels(vecs[rows], cfg.cluster, center=lang in centered)
-        found = labels >= 0
-        index = assigned.index[in_space][rows[found]]
-        assigned.loc[index, "cluster_id"] = [f"{lang}-new{k:03d}" for k in labels[found]]
-    return assigned
+    return delta_clusters(base, vectors, seen, store.issue_states(), scope, cfg.cluster, cfg.issues, centered)
 
 
 @task
@@ -279,7 +269,7 @@ def identify_issues(cfg: PipelineConfig, run_id: str, items: pd.DataFrame, assig
                                            as_of, cfg.issues)
     labels = dict(zip(issues["issue_id"], issues["label"]))
     renamed = assigned.assign(cluster_id=assigned["cluster_id"].map(lambda c: mapping.get(c, c)))
-    named = clusters.assign(cluster_id=clusters["cluster_id"].map(mapping))
+    named = merged_clusters(clusters, mapping)  # near-duplicate issues are one
     named["label"] = named["cluster_id"].map(labels)
     counts = events["event"].value_counts().to_dict()
     get_run_logger().info("issues: %d continued, %s", int((~issues["issue_id"].isin(events["issue_id"])).sum()),
@@ -341,15 +331,14 @@ def rank_items(cfg: PipelineConfig, items: pd.DataFrame, assignments: pd.DataFra
     responses = pd.concat([scored, answers.assign(stage=touchpoint_stages(answers, cfg.stages),
                                                   sentiment=answer_sentiment(answers))], ignore_index=True)
     metrics = metric_tables(responses, cfg.metrics)
-    grown = growth(scored, ["stage", "cluster_id"], tz, cfg.trends)
-    ranked = rank_pain_points(scored, clusters, grown, metrics.pop("pair_impact"), cfg.rank, neg)
+    metrics.pop("pair_impact")  # each issue ranks once, under its main stage, on its own growth and impact
+    grown = growth(scored, ["cluster_id"], tz, cfg.trends)
+    ranked = rank_pain_points(scored, clusters, grown, metrics["issue_impact"], cfg.rank, neg)
+    profiles = issue_profiles(scored, clusters.set_index("cluster_id")["lang"], cfg.rank, neg)
     as_of = scored["created_at"].max() if len(scored) else pd.Timestamp.now(tz="UTC")
     alerts = issue_alerts(issue_cores(scored, issues["radius"]), issues["events"], cfg.alerts, as_of,
                           issues["first_run"])
-    # each issue's most frequent stage (ties: the first stage key in sort order, as Series.mode gives)
-    main_stage = scored.groupby(["cluster_id", "stage"]).size().rename("n").reset_index() \
-        .sort_values(["cluster_id", "n", "stage"], ascending=[True, False, True]) \
-        .drop_duplicates("cluster_id").set_index("cluster_id")["stage"]
+    main_stage = main_stages(scored)
     alerts["label"] = alerts["issue_id"].map(issues["labels"]).fillna(alerts["issue_id"])
     alerts["stage"] = alerts["issue_id"].map(main_stage).fillna("unassigned")
     return {
@@ -360,6 +349,7 @@ def rank_items(cfg: PipelineConfig, items: pd.DataFrame, assignments: pd.DataFra
         "followup": followup_items(responses, cfg.followup, as_of), "alerts": alerts,
         "listening": brand_mentions(scored, cfg.listening, neg),
         "abuse": abuse_by_stage(scored),
+        "held_back": held_back(profiles, clusters),
     }
 
 
@@ -373,7 +363,7 @@ def publish_report(cfg: PipelineConfig, tables: dict[str, pd.DataFrame], meta: d
         "stage_weekly": tables["stage_weekly"], "issue_weekly": tables["issue_weekly"],
         "issue_daily": tables["issue_daily"], "followup": tables["followup"], "alerts": tables["alerts"],
         **{name: tables[name] for name in ("overall_metrics", "stage_metrics", "issue_metrics", "issue_impact",
-                                           "listening", "abuse")},
+                                           "listening", "abuse", "held_back")},
     }
     markdown = render_markdown(report)
     written = write_report_files(out_dir, render_html(report), markdown, csv_tables, manifest, report)

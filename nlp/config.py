@@ -200,6 +200,14 @@ class IssuesConfig(_Model):
     # a delta run puts a new item into an issue when its similarity to the issue's centroid reaches what this
     # share of the issue's members reach (higher = stricter: more new items left to form new issues)
     radius_quantile: float = 0.25  # bench/nightly.py: 0.1 → delays 7/10 days, 9.8 alarms/30 d; 0.25 → 1/3, 4.3
+    # a delta run makes a new issue of a group of leftover items only when the group's radius reaches this
+    # quantile of the known issues' radii in its space (a loose group is a catch-all the next full fit would
+    # not find; bench/trust.py)
+    new_issue_radius_quantile: float = Field(default=0.25, ge=0, le=1)
+    # two issues of a space are one (the smaller merged into the larger, an issue event) when their centroids
+    # are this close and they share this share of the smaller keyphrase set (bench/trust.py)
+    duplicate_cosine: float = 0.8
+    duplicate_overlap: float = 0.6
 
 
 class AlertsConfig(_Model):
@@ -250,6 +258,11 @@ class RankConfig(_Model):
     weights: RankWeights = Field(default_factory=RankWeights)
     min_items: int = 3  # a (stage, issue) pair with fewer items is not a pain point
     min_negative_share: float = 0.25  # nor is one whose items are mostly positive (praise is not a pain point)
+    # nor is an issue whose items are mostly not problem reports (praise, jokes, marketing, plain questions;
+    # nlp/problems.py), nor one far looser than the others of its space (1 - mean member-centroid cosine above
+    # this many times the median); both are kept, listed as held back (bench/trust.py)
+    min_problem_share: float = 0.5
+    incoherent_factor: float = 1.5
     top_n: int = 5
     verbatims: int = 3  # quotes per pain point, from its own stage, most central first
     slow_resolution_hours: float = 48.0

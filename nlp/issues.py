@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
-from nlp.cluster import OUTLIER
-from nlp.config import IssuesConfig
+from nlp.cluster import OUTLIER, cluster_labels
+from nlp.config import ClusterConfig, IssuesConfig
 from nlp.label import cluster_centroids
 
 
@@ -166,7 +166,69 @@ def track_issues(assigned: pd.DataFrame, clusters: pd.DataFrame, vectors: dict[s
     labels = label_changes(matches, clusters, live[["issue_id", "label", "keyphrases"]], cfg)
     mapping = dict(zip(matches["cluster_id"], matches["issue_id"]))
     issues = _issue_rows(matches, current, labels, previous, merged, run_id, as_of)
-    return mapping, issues, _events(matches, labels, merged, previous)
+    events = _events(matches, labels, merged, previous)
+    return merge_duplicates(mapping, issues, events, duplicate_issues(issues, cfg))
+
+
+def duplicate_issues(issues: pd.DataFrame, cfg: IssuesConfig) -> pd.DataFrame:
+    """issue_id, into: active issues that repeat a larger one of their space ("hold / minute / hour" next to
+    "hold / hour / minute"): centroid cosine at least cfg.duplicate_cosine and keyphrase overlap (shared / the
+    smaller set) at least cfg.duplicate_overlap. Larger issues are visited first (ties: smaller id), and an
+    absorbed issue absorbs nothing, so ``into`` is always a surviving issue."""
+    live = issues[issues["status"] == "active"].sort_values(["size", "issue_id"], ascending=[False, True])
+    rows, absorbed = [], set()
+    records = list(live.itertuples())
+    for k, a in enumerate(records):
+        if a.issue_id in absorbed:
+            continue
+        for b in records[k + 1:]:
+            if b.issue_id in absorbed or b.space != a.space:
+                continue
+            if _cosine(a.centroid, b.centroid) >= cfg.duplicate_cosine \
+                    and _overlap(a.keyphrases, b.keyphrases) >= cfg.duplicate_overlap:
+                absorbed.add(b.issue_id)
+                rows.append({"issue_id": b.issue_id, "into": a.issue_id})
+    return pd.DataFrame(rows, columns=["issue_id", "into"])
+
+
+def merge_duplicates(mapping: dict[str, str], issues: pd.DataFrame, events: pd.DataFrame,
+                     duplicates: pd.DataFrame) -> tuple[dict[str, str], pd.DataFrame, pd.DataFrame]:
+    """(mapping, issues, events) with each duplicate folded into its survivor: its clusters map to the
+    survivor, its row is ``merged`` (the survivor's size and size-weighted centroid take its members), and its
+    events of this run give way to one ``merged`` event (detail "duplicate")."""
+    if duplicates.empty:
+        return mapping, issues, events
+    into = dict(zip(duplicates["issue_id"], duplicates["into"]))
+    mapping = {c: into.get(i, i) for c, i in mapping.items()}
+    out = issues.set_index("issue_id")
+    for absorbed, survivor in into.items():
+        a, b = out.loc[absorbed], out.loc[survivor]
+        centroid = a["size"] * np.asarray(a["centroid"], float) + b["size"] * np.asarray(b["centroid"], float)
+        out.at[survivor, "centroid"] = (centroid / max(np.linalg.norm(centroid), 1e-12)).astype(np.float32)
+        out.at[survivor, "size"] = int(a["size"] + b["size"])
+        out.at[absorbed, "status"] = "merged"
+    kept = events[~events["issue_id"].isin(list(into))]
+    merges = pd.DataFrame({"issue_id": list(into), "event": "merged", "related_issue": list(into.values()),
+                           "detail": "duplicate"})
+    return mapping, out.reset_index(), pd.concat([kept, merges], ignore_index=True)
+
+
+def merged_clusters(clusters: pd.DataFrame, mapping: dict[str, str]) -> pd.DataFrame:
+    """``clusters`` renamed to issue ids, one row per issue: where duplicates were merged, the largest
+    cluster's description with the sizes summed."""
+    named = clusters.assign(cluster_id=clusters["cluster_id"].map(mapping))
+    sizes = named.groupby("cluster_id")["size"].sum()
+    named = named.sort_values(["size"], ascending=False, kind="stable").drop_duplicates("cluster_id")
+    return named.assign(size=named["cluster_id"].map(sizes).astype(int)).sort_index()
+
+
+def _cosine(a, b) -> float:
+    return float(np.dot(np.asarray(a, float), np.asarray(b, float)))
+
+
+def _overlap(a, b) -> float:
+    a, b = set(a), set(b)
+    return len(a & b) / min(len(a), len(b)) if a and b else 0.0
 
 
 def assign_to_issues(assigned: pd.DataFrame, vectors: dict[str, np.ndarray], known: pd.DataFrame,
@@ -194,6 +256,54 @@ def assign_to_issues(assigned: pd.DataFrame, vectors: dict[str, np.ndarray], kno
         labels = np.where(ok, issues["issue_id"].to_numpy()[best], OUTLIER)
         out.loc[out.index[rows[new]], "cluster_id"] = labels
     return out
+
+
+def delta_clusters(assigned: pd.DataFrame, vectors: dict[str, np.ndarray], known: pd.DataFrame,
+                   states: pd.DataFrame, scope: np.ndarray, cluster_cfg: ClusterConfig, cfg: IssuesConfig,
+                   centered: frozenset[str] = frozenset()) -> pd.DataFrame:
+    """A delta night: new items into the known issues (``assign_to_issues``), then the items in ``scope`` that
+    fit none clustered among themselves (the full fit's HDBSCAN rules) so a new issue shows up between full fits.
+    A group becomes a new issue (``<space>-new<nnn>``) only if it is as tight as the full fit's issues
+    (``guard_new_issues``); the rest stay outliers. Same inputs as ``assign_to_issues``, plus ``scope`` (a bool
+    per row of ``assigned``) and the spaces to centre."""
+    out = assign_to_issues(assigned, vectors, known, states)
+    leftover = (out["cluster_id"] == OUTLIER).to_numpy() & scope
+    for space, vecs in vectors.items():
+        in_space = np.flatnonzero((out["lang"] == space).to_numpy())
+        rows = np.flatnonzero(leftover[in_space])
+        labels = cluster_labels(vecs[rows], cluster_cfg, center=space in centered)
+        labels = guard_new_issues(vecs[rows], labels, new_issue_floor(states, space, cfg), cfg)
+        found = labels >= 0
+        out.loc[out.index[in_space[rows[found]]], "cluster_id"] = [f"{space}-new{k:03d}" for k in labels[found]]
+    return out
+
+
+def new_issue_floor(states: pd.DataFrame, space: str, cfg: IssuesConfig) -> float:
+    """The radius a new issue of ``space`` must reach: the cfg.new_issue_radius_quantile of the active issues'
+    radii there (what the full fit found). Without any, +inf: no new issue until the next full fit."""
+    live = states[(states["status"] == "active") & (states["space"] == space)]
+    radii = pd.to_numeric(live["radius"], errors="coerce").dropna().to_numpy(dtype=float)
+    return float(np.quantile(radii, cfg.new_issue_radius_quantile)) if len(radii) else float("inf")
+
+
+def guard_new_issues(vecs: np.ndarray, labels: np.ndarray, floor: float, cfg: IssuesConfig) -> np.ndarray:
+    """``labels`` (-1 = outlier) with every group whose radius (the similarity to its centroid that all but
+    cfg.radius_quantile of its members reach, as a known issue's radius) is below ``floor`` turned into
+    outliers, the kept groups numbered 0.. by first appearance. HDBSCAN on a night's leftovers alone (a
+    diffuse set) makes loose catch-all groups that the next full fit would not find: these are refused."""
+    out = np.full(len(labels), -1, dtype=int)
+    for label in dict.fromkeys(labels[labels >= 0].tolist()):
+        members = labels == label
+        if group_radius(vecs[members], cfg.radius_quantile) >= floor:
+            out[members] = out.max() + 1
+    return out
+
+
+def group_radius(vecs: np.ndarray, quantile: float) -> float:
+    """The ``quantile`` of the members' cosine to their unit centroid."""
+    centroid = vecs.mean(axis=0)
+    centroid = centroid / max(float(np.linalg.norm(centroid)), 1e-12)
+    return float(np.quantile(vecs @ centroid, quantile))
 
 
 def _issue_rows(matches, current, labels, previous, merged, run_id, as_of) -> pd.DataFrame:

@@ -1,15 +1,16 @@
-"""Ranking pain points per stage: one explainable score from volume, negativity, growth, severity and impact on
-the CX metrics (NPS, CSAT, CES, rating, first-contact resolution)."""
+"""Ranking pain points per stage: each issue once, under its main stage, with one explainable score from volume,
+negativity, growth, severity and impact on the CX metrics (NPS, CSAT, CES, rating, first-contact resolution);
+issues that are not problems or not coherent are held back (nlp/problems.py)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from nlp.cluster import OUTLIER
 from nlp.config import FollowupConfig, RankConfig
 from nlp.label import representative_verbatims
 from nlp.metrics import IMPACT_METRICS
+from nlp.problems import issue_profiles
 
 
 def severity_flags(scored: pd.DataFrame, cfg: RankConfig) -> pd.Series:
@@ -31,31 +32,44 @@ def _flag(series: pd.Series) -> np.ndarray:
 
 def rank_pain_points(scored: pd.DataFrame, clusters: pd.DataFrame, growth: pd.DataFrame, impacts: pd.DataFrame,
                      cfg: RankConfig, negative_below: float) -> pd.DataFrame:
-    """One row per (stage, cluster_id) with at least ``cfg.min_items`` items, at least
-    ``cfg.min_negative_share`` of them negative, best first within each stage.
+    """One row per issue, under its main stage (the stage most of its items are in; ``stage_breakdown`` lists
+    them all), best first within each stage. An issue ranks when it has at least ``cfg.min_items`` items, at
+    least ``cfg.min_negative_share`` of them negative, and is not held back (nlp.problems.issue_profiles: not
+    a problem, or incoherent).
 
     ``scored`` has one row per item with stage, cluster_id, centrality, sentiment, text, the ticket/review
     fields and ``quotable`` (False keeps an item out of the quotes, e.g. an abusive message);
-    ``growth`` has stage, cluster_id, growth; ``impacts`` has stage, cluster_id, metric, impact (points gained
-    if the pair's items scored like the rest, see nlp.metrics.metric_impact). Each score part is a column:
+    ``growth`` has cluster_id, growth; ``impacts`` has cluster_id, metric, impact (points gained if the
+    issue's items scored like the rest, see nlp.metrics.metric_impact). Each score part is a column:
     volume_score, negativity_score, growth_score, severity_score, impact_score (all in [0, 1]) and score,
-    their weighted mean; impact_<metric> columns hold the raw impacts."""
-    frame = scored[scored["cluster_id"] != OUTLIER].assign(
-        negative=scored["sentiment"] < negative_below, severe=severity_flags(scored, cfg))
-    stage_totals = scored.groupby("stage").size().rename("stage_total")
-    pp = frame.groupby(["stage", "cluster_id"]).agg(
-        count=("item_id", "size"), negative_share=("negative", "mean"), mean_sentiment=("sentiment", "mean"),
-        severe_share=("severe", "mean")).reset_index()
+    their weighted mean; impact_<metric> columns hold the raw impacts. The metrics are the whole issue's;
+    share_of_stage is the share of its main stage's items that are in it."""
+    profiles = issue_profiles(scored, clusters.set_index("cluster_id")["lang"], cfg, negative_below)
+    ranked = profiles[profiles["held_back"] == ""].set_index("cluster_id")
+    frame = scored[scored["cluster_id"].isin(ranked.index)]
+    frame = frame.assign(in_main=frame["stage"] == frame["cluster_id"].map(ranked["main_stage"]),
+                         negative=frame["sentiment"] < negative_below, severe=severity_flags(frame, cfg))
+    pp = frame.groupby("cluster_id").agg(
+        count=("item_id", "size"), in_main=("in_main", "sum"), negative_share=("negative", "mean"),
+        mean_sentiment=("sentiment", "mean"), severe_share=("severe", "mean")).reset_index()
     pp = pp[(pp["count"] >= cfg.min_items) & (pp["negative_share"] >= cfg.min_negative_share)]
     if pp.empty:
         return _empty()
-    pp = pp.merge(stage_totals, on="stage").merge(growth, on=["stage", "cluster_id"], how="left")
+    pp = pp.merge(profiles[["cluster_id", "main_stage", "stage_breakdown", "problem_share", "cohesion"]],
+                  on="cluster_id").rename(columns={"main_stage": "stage"})
+    pp = pp.merge(scored.groupby("stage").size().rename("stage_total"), on="stage")
+    pp = pp.merge(growth, on="cluster_id", how="left")
     pp = pp.merge(clusters[["cluster_id", "lang", "label", "keyphrases"]], on="cluster_id", how="left")
     quotable = frame[frame["quotable"]] if "quotable" in frame else frame
-    pp = pp.merge(_stage_verbatims(quotable, cfg.verbatims), on=["stage", "cluster_id"], how="left")
+    pp = pp.merge(_verbatims(quotable, cfg.verbatims), on="cluster_id", how="left")
     pp["verbatims"] = pp["verbatims"].map(lambda v: v if isinstance(v, list) else [])
-    pp = pp.merge(_impact_columns(impacts), on=["stage", "cluster_id"], how="left")
-    pp["share_of_stage"] = pp["count"] / pp["stage_total"]
+    pp = pp.merge(_impact_columns(impacts), on="cluster_id", how="left")
+    pp["share_of_stage"] = pp["in_main"] / pp["stage_total"]
+    return _scored(pp, cfg)
+
+
+def _scored(pp: pd.DataFrame, cfg: RankConfig) -> pd.DataFrame:
+    """The score parts, their weighted mean and the rank within each stage."""
     pp["volume_score"] = np.log1p(pp["count"]) / np.log1p(pp["count"].max())
     pp["negativity_score"] = pp["negative_share"]
     pp["growth_score"] = np.clip(pp["growth"].fillna(0.0), 0, 2) / 2
@@ -75,9 +89,9 @@ def rank_pain_points(scored: pd.DataFrame, clusters: pd.DataFrame, growth: pd.Da
 
 
 def _impact_columns(impacts: pd.DataFrame) -> pd.DataFrame:
-    """stage, cluster_id and one impact_<metric> column per impact metric (NaN where not measurable)."""
-    wide = impacts.pivot_table(index=["stage", "cluster_id"], columns="metric", values="impact", aggfunc="first") \
-        if not impacts.empty else pd.DataFrame(index=pd.MultiIndex.from_arrays([[], []], names=["stage", "cluster_id"]))
+    """cluster_id and one impact_<metric> column per impact metric (NaN where not measurable)."""
+    wide = impacts.pivot_table(index="cluster_id", columns="metric", values="impact", aggfunc="first") \
+        if not impacts.empty else pd.DataFrame(index=pd.Index([], name="cluster_id"))
     wide = wide.reindex(columns=list(IMPACT_METRICS)).add_prefix("impact_")
     return wide.reset_index()
 
@@ -93,16 +107,19 @@ def _impact_score(pp: pd.DataFrame) -> pd.Series:
     return pd.concat(parts, axis=1).max(axis=1) if parts else pd.Series(0.0, index=pp.index)
 
 
-def _stage_verbatims(frame: pd.DataFrame, n: int) -> pd.DataFrame:
-    """The ``n`` most central distinct texts of each (stage, cluster_id): quotes from that stage only."""
+def _verbatims(frame: pd.DataFrame, n: int) -> pd.DataFrame:
+    """The ``n`` most central distinct texts of each issue's items in its main stage (``in_main``), else of
+    all its items."""
     rows = []
-    for (stage, cid), group in frame.groupby(["stage", "cluster_id"], sort=True):
-        quotes = representative_verbatims(group["text"].tolist(), group["centrality"].fillna(0).to_numpy(), n)
-        rows.append({"stage": stage, "cluster_id": cid, "verbatims": quotes})
-    return pd.DataFrame(rows, columns=["stage", "cluster_id", "verbatims"])
+    for cid, group in frame.groupby("cluster_id", sort=True):
+        own = group[group["in_main"]] if group["in_main"].any() else group
+        quotes = representative_verbatims(own["text"].tolist(), own["centrality"].fillna(0).to_numpy(), n)
+        rows.append({"cluster_id": cid, "verbatims": quotes})
+    return pd.DataFrame(rows, columns=["cluster_id", "verbatims"])
 
 
-_COLUMNS = ["stage", "rank", "cluster_id", "lang", "label", "count", "share_of_stage", "negative_share",
+_COLUMNS = ["stage", "rank", "cluster_id", "lang", "label", "count", "stage_breakdown", "share_of_stage",
+            "problem_share", "cohesion", "negative_share",
             "mean_sentiment", "growth", "recent_count", "baseline_count", "severe_share", "volume_score",
             "negativity_score", "growth_score", "severity_score", "impact_score", "score",
             *[f"impact_{m}" for m in IMPACT_METRICS], "keyphrases", "verbatims"]

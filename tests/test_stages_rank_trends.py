@@ -8,7 +8,7 @@ from nlp.config import FollowupConfig
 from nlp.stages import UNASSIGNED, assign_stages, stage_similarity
 from nlp.trends import growth, period_trends, weekly_trends
 
-NO_IMPACT = pd.DataFrame(columns=["stage", "cluster_id", "metric", "impact"])
+NO_IMPACT = pd.DataFrame(columns=["cluster_id", "metric", "impact"])
 STAGES = StagesConfig(stages=[Stage(key="delivery", name_ja="配送", name_en="Delivery"),
                               Stage(key="support", name_ja="サポート", name_en="Support", source_kinds=["ticket"])],
                       threshold=0.3, hint_bonus=0.1)
@@ -72,7 +72,7 @@ def test_growth_is_share_of_recent_vs_baseline():
 
 def test_rank_is_explainable_and_hand_computed():
     scored = _scored()
-    grown = growth(scored, ["stage", "cluster_id"], "Asia/Tokyo", TrendsConfig(recent_weeks=1, baseline_weeks=1))
+    grown = growth(scored, ["cluster_id"], "Asia/Tokyo", TrendsConfig(recent_weeks=1, baseline_weeks=1))
     clusters = pd.DataFrame({"cluster_id": ["c1", "c2"], "lang": "ja", "label": ["遅延", "その他"],
                              "keyphrases": [["遅延"], []], "verbatims": [["x"], ["y"]]})
     cfg = RankConfig(weights=RankWeights(volume=1, negativity=1, growth=1, severity=1, impact=1), min_items=3)
@@ -91,7 +91,7 @@ def test_rank_is_explainable_and_hand_computed():
 def test_praise_is_not_a_pain_point():
     scored = _scored()
     scored.loc[scored["cluster_id"] == "c2", "sentiment"] = 0.6  # c2: all positive
-    grown = growth(scored, ["stage", "cluster_id"], "Asia/Tokyo", TrendsConfig())
+    grown = growth(scored, ["cluster_id"], "Asia/Tokyo", TrendsConfig())
     clusters = pd.DataFrame({"cluster_id": ["c1", "c2"], "lang": "ja", "label": ["遅延", "満足"],
                              "keyphrases": [[], []], "verbatims": [[], []]})
     ranked = rank_pain_points(scored, clusters, grown, NO_IMPACT, RankConfig(min_items=3), -0.2)
@@ -100,7 +100,7 @@ def test_praise_is_not_a_pain_point():
 
 def test_min_items_filters_small_groups():
     scored = _scored()
-    grown = growth(scored, ["stage", "cluster_id"], "Asia/Tokyo", TrendsConfig())
+    grown = growth(scored, ["cluster_id"], "Asia/Tokyo", TrendsConfig())
     clusters = pd.DataFrame({"cluster_id": ["c1", "c2"], "lang": "ja", "label": ["a", "b"],
                              "keyphrases": [[], []], "verbatims": [[], []]})
     assert rank_pain_points(scored, clusters, grown, NO_IMPACT, RankConfig(min_items=5), -0.2).empty
@@ -108,10 +108,10 @@ def test_min_items_filters_small_groups():
 
 def test_impact_lifts_the_pain_point_that_costs_nps_and_abusive_items_are_not_quoted():
     scored = _scored().assign(quotable=lambda f: f["item_id"] != "b3")
-    grown = growth(scored, ["stage", "cluster_id"], "Asia/Tokyo", TrendsConfig(recent_weeks=1, baseline_weeks=1))
+    grown = growth(scored, ["cluster_id"], "Asia/Tokyo", TrendsConfig(recent_weeks=1, baseline_weeks=1))
     clusters = pd.DataFrame({"cluster_id": ["c1", "c2"], "lang": "ja", "label": ["a", "b"],
                              "keyphrases": [[], []], "verbatims": [[], []]})
-    impacts = pd.DataFrame({"stage": ["delivery"] * 3, "cluster_id": ["c1", "c2", "c2"],
+    impacts = pd.DataFrame({"cluster_id": ["c1", "c2", "c2"],
                             "metric": ["nps", "nps", "csat"], "impact": [5.0, 20.0, -3.0]})
     only_impact = RankConfig(weights=RankWeights(volume=0, negativity=0, growth=0, severity=0, impact=1), min_items=3)
     ranked = rank_pain_points(scored, clusters, grown, impacts, only_impact, -0.2).set_index("cluster_id")
