@@ -58,7 +58,27 @@ def _preflight(cfg, sources: bool = True) -> None:
 def _on_sigterm(signum, frame):
     # unwinds like any exception: the run is recorded as cancelled, the run lock released and, at exit, Prefect's
     # temporary server stopped (its atexit hook), so no server process outlives the run
+    from flows.nightly import note_termination
+
+    note_termination(signum)
     raise SystemExit(128 + signum)
+
+
+@contextmanager
+def _signal_exit():
+    """Exit 128 + the signal after a SIGTERM, whatever exception it became on the way out (raised inside
+    Prefect's task engine, the SystemExit can come back as Prefect's own ValueError)."""
+    from flows.nightly import terminated_by
+
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        yield
+    except BaseException:
+        if (signum := terminated_by()) is not None:
+            typer.secho(f"koe: terminated by {signal.Signals(signum).name}; the run is recorded as cancelled",
+                        fg=typer.colors.RED, err=True)
+            raise SystemExit(128 + signum) from None
+        raise
 
 
 @contextmanager
@@ -93,8 +113,7 @@ def run(config: ConfigOpt = Path("configs/default.yaml"),
     if replay not in (None, "daily", "weekly"):
         _fail("--replay must be 'daily' or 'weekly'", 2)
     _preflight(cfg)
-    signal.signal(signal.SIGTERM, _on_sigterm)
-    with _store_errors():
+    with _signal_exit(), _store_errors():
         summary = _run_flow(config, since, until, replay)
     if not summary.get("report"):
         typer.secho("Nothing to analyse: no items in the store for that period.", fg=typer.colors.YELLOW)
@@ -123,8 +142,7 @@ def report(config: ConfigOpt = Path("configs/default.yaml")):
     _preflight(cfg, sources=False)  # the sources are not read here
     from flows.nightly import rerender
 
-    signal.signal(signal.SIGTERM, _on_sigterm)
-    with _store_errors():
+    with _signal_exit(), _store_errors():
         summary = rerender(str(config))
     typer.secho(f"Report: {summary['report']}", fg=typer.colors.GREEN)
 

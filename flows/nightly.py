@@ -114,9 +114,24 @@ def _recorded(cfg: PipelineConfig, run_id: str):
         raise
 
 
+# the signal that ended the run, set by the CLI's handler: the SystemExit it raises may reach the run as another
+# exception (Prefect's task engine, caught mid state change, raises its own ValueError), the signal is still why
+_TERMINATED_BY: list[int] = []
+
+
+def note_termination(signum: int) -> None:
+    _TERMINATED_BY.append(signum)
+
+
+def terminated_by() -> int | None:
+    return _TERMINATED_BY[0] if _TERMINATED_BY else None
+
+
 def _ending(exc: BaseException) -> tuple[str, str]:
     from prefect.exceptions import TerminationSignal
 
+    if terminated_by() is not None:
+        return "cancelled", f"terminated by {signal.Signals(terminated_by()).name}"
     if isinstance(exc, TerminationSignal):
         return "cancelled", f"terminated by {signal.Signals(exc.signal).name}"
     if isinstance(exc, SystemExit) and exc.code == 128 + signal.SIGTERM:
