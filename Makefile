@@ -11,7 +11,7 @@ export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 90
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: venv demo test test-all bench sample clean
+.PHONY: venv sysdeps demo test test-all bench sample clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -23,13 +23,21 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# system packages the report tests read the report with (Debian's headless Chromium and CJK fonts), as root
+sysdeps:
+	@command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi "noto sans cjk" || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-noto-cjk; \
+	  else echo "koe: the report tests need Debian's chromium and fonts-noto-cjk:" \
+	    "run as root: apt-get install -y chromium fonts-noto-cjk" >&2; exit 1; fi; }
+
 demo: venv
 	$(BIN)/koe run --config $(CONFIG) --replay weekly
 
-test: venv
+test: venv sysdeps
 	$(BIN)/python -m pytest
 
-test-all: venv
+test-all: venv sysdeps
 	$(BIN)/python -m pytest -m ""
 
 bench: venv

@@ -4,8 +4,11 @@ use, 4 a source gave no item, 5 the store cannot be used)."""
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import signal
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
@@ -25,6 +28,53 @@ def _offline_env() -> None:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+# Prefect's own lines about each task and flow run: the console shows them only with --verbose
+_CHATTER = re.compile(r"^(Finished in state Completed\(\)|Created (task|flow) run|Executing |Beginning "
+                      r"(flow|subflow) run|View at |Running )")
+
+
+class _Quiet(logging.Filter):
+    """Drops Prefect's per-task chatter and any line already shown once in this process (a replay re-reads the
+    same files: their quarantine warnings would repeat at every step)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if _CHATTER.match(message) or message in self.seen:
+            return False
+        self.seen.add(message)
+        return True
+
+
+class _Stderr(logging.StreamHandler):
+    """A handler on whatever sys.stderr is when a line is written (not when the handler was made)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
+def _console(verbose: bool) -> None:
+    """One line per step (logger koe.progress) on stderr; Prefect's chatter off unless ``verbose``."""
+    progress = logging.getLogger("koe")
+    if not progress.handlers:
+        handler = _Stderr()
+        handler.setFormatter(logging.Formatter("koe: %(message)s"))
+        progress.addHandler(handler)
+        progress.setLevel(logging.INFO)
+        progress.propagate = False
+    if not verbose:
+        quiet = _Quiet()
+        for name in ("prefect.flow_runs", "prefect.task_runs", "prefect.engine"):
+            logging.getLogger(name).addFilter(quiet)
+
+
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's line for every task run too.")]
 
 
 def _check_config(config: Path):
@@ -106,9 +156,11 @@ def run(config: ConfigOpt = Path("configs/default.yaml"),
         until: Annotated[Optional[str], typer.Option(help="Analyse items created on/before this date (YYYY-MM-DD).")] = None,
         replay: Annotated[Optional[str], typer.Option(
             help="Backfill: replay history 'daily' or 'weekly' from --since to --until (defaults: the data's "
-                 "range), one run per step, so issue ids, trends and alerts exist from the first day.")] = None):
+                 "range), one run per step, so issue ids, trends and alerts exist from the first day.")] = None,
+        verbose: VerboseOpt = False):
     """Ingest the config's sources and publish the report (the nightly flow, run once now)."""
     _offline_env()
+    _console(verbose)
     cfg = _check_config(config)
     if replay not in (None, "daily", "weekly"):
         _fail("--replay must be 'daily' or 'weekly'", 2)
@@ -135,9 +187,10 @@ def _run_flow(config: Path, since: str | None, until: str | None, replay: str | 
 
 
 @app.command()
-def report(config: ConfigOpt = Path("configs/default.yaml")):
+def report(config: ConfigOpt = Path("configs/default.yaml"), verbose: VerboseOpt = False):
     """Re-render the report of the store's latest run (no ingest, no embedding, no clustering)."""
     _offline_env()
+    _console(verbose)
     cfg = _check_config(config)
     _preflight(cfg, sources=False)  # the sources are not read here
     from flows.nightly import rerender

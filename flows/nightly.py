@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import signal
 import time
 from contextlib import contextmanager
@@ -71,8 +72,10 @@ def publish(cfg: PipelineConfig, run: dict, items: pd.DataFrame, assignments: pd
     """Rank, write the report and (``record``) close the run in the store; shared by ``nightly`` and ``koe
     report``, which leaves the run's record as its run wrote it."""
     with _timed(run, "rank"):
-        tables = tasks.rank_items(cfg, items, assignments, clusters, issues, answers)
-    meta = {**_meta(cfg, run, items, ingest), "n_answers_only": int(len(answers))}
+        tables = tasks.rank_items(cfg, items, assignments, clusters, issues, answers,
+                                  Store(cfg.store.path).items_seen_before(run["run_id"]))
+    meta = {**_meta(cfg, run, items, ingest), "n_answers_only": int(len(answers)),
+            "rerendered_at": run.get("rerendered_at")}
     manifest = {"run_id": run["run_id"], "config": cfg.model_dump(), "versions": tasks.package_versions(),
                 "models": {k: v.model_dump() for k, v in cfg.embed.by_language.items()}, "ingest": ingest,
                 "counts": meta["counts"], "timings_s": run["timings"]}
@@ -114,6 +117,10 @@ def _recorded(cfg: PipelineConfig, run_id: str):
         raise
 
 
+# one line per step for the person at the console (the CLI shows it; Prefect's own per-task lines are off there
+# unless --verbose)
+progress = logging.getLogger("koe.progress")
+
 # the signal that ended the run, set by the CLI's handler: the SystemExit it raises may reach the run as another
 # exception (Prefect's task engine, caught mid state change, raises its own ValueError), the signal is still why
 _TERMINATED_BY: list[int] = []
@@ -148,6 +155,7 @@ def _timed(run: dict, step: str):
     start = time.perf_counter()
     yield
     run["timings"][step] = round(time.perf_counter() - start, 3)
+    progress.info("%s done in %.1f s", step, run["timings"][step])
 
 
 def _meta(cfg: PipelineConfig, run: dict, items: pd.DataFrame, ingest: dict) -> dict:
@@ -182,7 +190,8 @@ def backfill(config_path: str = "configs/default.yaml", since: str | None = None
         empty_sources(cfg, tasks.ingest_sources(cfg, "backfill", Path.cwd()))
     dates = tasks.replay_dates(cfg, since, until, every_days)
     summary: dict = {}
-    for day in dates:
+    for step, day in enumerate(dates, 1):
+        progress.info("replay %d/%d: up to %s", step, len(dates), day)
         summary = nightly(config_path, until=day)
     return {**summary, "replayed": dates}
 
@@ -209,7 +218,10 @@ def _rerender(cfg: PipelineConfig, config_path: str) -> dict:
     items = items[analysed].reset_index(drop=True)
     summary = json.loads(store.table("runs", "WHERE run_id = ?", [run_id])["summary_json"].iloc[0] or "{}")
     plan = {k: summary[k] for k in ("clustering", "as_of", "fit_key") if k in summary}
-    run = _run(cfg, run_id, plan=plan)
+    # into the run's own folder (its date), marked as a re-render; its alerts were published by the run itself
+    own_date = Path(summary["report"]).parent.name if summary.get("report") else None
+    run = _run(cfg, run_id, until=own_date, plan=plan)
+    run["rerendered_at"] = pd.Timestamp.now(tz=cfg.ingest.timezone).strftime("%Y-%m-%d %H:%M")
     ingest = {"(from store)": {"rows_read": summary.get("rows_read", 0), "new_items": 0,
                                "already_stored": len(items), "duplicates_in_file": 0,
                                "quarantined": summary.get("quarantined", 0)}}

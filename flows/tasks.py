@@ -28,6 +28,7 @@ from nlp.metrics import metric_tables
 from nlp.problems import held_back, issue_profiles, main_stages
 from nlp.rank import followup_items, rank_pain_points
 from nlp.report import build_report, render_html, render_markdown, stage_name, write_report_files
+from nlp.report.write import local_times
 from nlp.schema import stable_hash
 from nlp.sentiment import answer_sentiment, score_sentiment
 from nlp.sources import iter_source, source_paths
@@ -184,7 +185,9 @@ def embed_items(cfg: PipelineConfig, items: pd.DataFrame, tokens: list[Tokens],
             cached.update(zip(new_hashes[part.start:part.stop], new))
             fresh += len(part)
             if len(parts) > 1:
-                logger.info("embed %s: %d of %d new texts embedded", lang, part.stop, len(todo))
+                done = part.stop / len(todo)
+                logger.info("embed %s: [%-20s] %3.0f%%, %d of %d new texts embedded", lang, "#" * round(20 * done),
+                            100 * done, part.stop, len(todo))
         vectors[lang] = np.vstack([cached[h] for h in hashes]).astype(np.float32)
     return vectors, fresh
 
@@ -315,11 +318,12 @@ def save_results(cfg: PipelineConfig, run_id: str, assignments: pd.DataFrame, cl
 
 @task
 def rank_items(cfg: PipelineConfig, items: pd.DataFrame, assignments: pd.DataFrame, clusters: pd.DataFrame,
-               issues: dict, answers: pd.DataFrame) -> dict[str, pd.DataFrame]:
+               issues: dict, answers: pd.DataFrame, seen_before: set[str] | None = None) -> dict[str, pd.DataFrame]:
     """Pain points per stage, weekly trends per stage and issue, CX metrics and impact, the follow-up queue,
     social listening, abusive messages and the alerts. ``issues`` has this run's issue events, labels of every
     known issue and whether this is the first run; ``answers`` are survey answers without a comment (they count
-    in the metrics and the follow-up queue only)."""
+    in the metrics and the follow-up queue only); ``seen_before``: the item ids of the run before (the follow-up
+    queue marks the others new)."""
     scored = scored_items(items, assignments)
     scored["abuse"] = pd.Series(abuse_kinds(scored["text"].tolist()), index=scored.index, dtype="string")
     scored["quotable"] = scored["abuse"].isna() | cfg.agent.quote_abusive
@@ -339,6 +343,7 @@ def rank_items(cfg: PipelineConfig, items: pd.DataFrame, assignments: pd.DataFra
     alerts = issue_alerts(issue_cores(scored, issues["radius"]), issues["events"], cfg.alerts, as_of,
                           issues["first_run"])
     main_stage = main_stages(scored)
+    followup, followup_rest = followup_items(responses, cfg.followup, as_of, seen_before)
     alerts["label"] = alerts["issue_id"].map(issues["labels"]).fillna(alerts["issue_id"])
     alerts["stage"] = alerts["issue_id"].map(main_stage).fillna("unassigned")
     return {
@@ -346,7 +351,7 @@ def rank_items(cfg: PipelineConfig, items: pd.DataFrame, assignments: pd.DataFra
         "stage_weekly": weekly_trends(scored, "stage", tz, neg),
         "issue_weekly": weekly_trends(history, "cluster_id", tz, neg),
         "issue_daily": period_trends(history, "cluster_id", tz, neg, "day"),
-        "followup": followup_items(responses, cfg.followup, as_of), "alerts": alerts,
+        "followup": followup, "followup_rest": pd.DataFrame({"rest": [followup_rest]}), "alerts": alerts,
         "listening": brand_mentions(scored, cfg.listening, neg),
         "abuse": abuse_by_stage(scored),
         "held_back": held_back(profiles, clusters),
@@ -365,6 +370,8 @@ def publish_report(cfg: PipelineConfig, tables: dict[str, pd.DataFrame], meta: d
         **{name: tables[name] for name in ("overall_metrics", "stage_metrics", "issue_metrics", "issue_impact",
                                            "listening", "abuse", "held_back")},
     }
+    # one time zone in every file: the config's (the store keeps UTC)
+    csv_tables = {name: local_times(frame, cfg.ingest.timezone) for name, frame in csv_tables.items()}
     markdown = render_markdown(report)
     written = write_report_files(out_dir, render_html(report), markdown, csv_tables, manifest, report)
     create_markdown_artifact(markdown=markdown, key="koe-report", description=cfg.report.title)
@@ -372,6 +379,9 @@ def publish_report(cfg: PipelineConfig, tables: dict[str, pd.DataFrame], meta: d
     create_table_artifact(key="koe-pain-points", table=top[["stage", "rank", "label", "count", "negative_share",
                                                             "growth", "score"]].to_dict(orient="records"))
     logger = get_run_logger()
+    if meta.get("rerendered_at"):  # the run published its alerts; a re-render does not raise them again
+        logger.info("report re-rendered: %s", written["report.html"])
+        return written
     for a in tables["alerts"].itertuples():  # WARNING, so a notification automation can hook on them
         logger.warning("koe alert: %s issue %s (%s), stage %s: %d recent items %s", a.alert, a.issue_id, a.label,
                        a.stage, a.recent_count, a.detail)

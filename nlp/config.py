@@ -268,11 +268,22 @@ class RankConfig(_Model):
     slow_resolution_hours: float = 48.0
 
 
+class PriorityWeights(_Model):
+    """What puts a follow-up first, besides its urgency (negativity and reasons): each term is 0..1."""
+
+    reach: float = Field(default=0.5, ge=0)  # the size of the item's issue against the largest
+    customer: float = Field(default=0.5, ge=0)  # the customer's other contacts in the window (3+ = 1)
+    age: float = Field(default=0.5, ge=0)  # days waiting (a week or more = 1)
+
+
 class FollowupConfig(_Model):
     sentiment_below: float = -0.5
     unresolved_after_days: float = 3.0
     detractors: bool = True  # survey answers with NPS 0-6 need an answer too
     csat_at_most: float = 2.0  # and CSAT answers this low
+    priority_weights: PriorityWeights = Field(default_factory=PriorityWeights)
+    # the queue (followup.csv and the report) holds the first this many, the rest are counted; null: all
+    max_items: int | None = Field(default=100, ge=1)
 
 
 class Brand(_Model):
@@ -298,6 +309,7 @@ class ReportConfig(_Model):
     language: Literal["ja", "en"] = "ja"
     title: str = "koe — customer voice report"
     out_dir: str = "out/reports"
+    max_verbatims: int = Field(default=50, ge=1)  # per issue in its full verbatim list (the rest counted)
 
 
 class ScheduleConfig(_Model):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections import Counter
 
 import numpy as np
@@ -80,13 +81,20 @@ def centrality(assigned: pd.DataFrame, vectors: dict[str, np.ndarray]) -> pd.Ser
     return pd.Series(out, index=assigned.index, dtype=float)
 
 
+def gist(text: str) -> str:
+    """What two near-duplicate verbatims share: the letters and digits of the NFKC text, case-folded (the same
+    sentence with and without a kaomoji, an emoji or other punctuation has one gist)."""
+    return "".join(ch for ch in unicodedata.normalize("NFKC", text).casefold() if ch.isalnum())
+
+
 def representative_verbatims(texts: list[str], scores: np.ndarray, n: int) -> list[str]:
-    """The ``n`` distinct texts with the highest centrality, with @handles and any PII redacted."""
+    """The ``n`` texts with the highest centrality, one per gist (no near-duplicates), with @handles and any PII
+    redacted."""
     seen, out = set(), []
     for i in np.argsort(-np.asarray(scores, dtype=float), kind="stable"):
         text = redact_pii(texts[i], handles=True)
-        if text not in seen:
-            seen.add(text)
+        if gist(text) not in seen:
+            seen.add(gist(text))
             out.append(text)
         if len(out) == n:
             break

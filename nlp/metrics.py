@@ -97,12 +97,19 @@ def _estimate(name: str, group: pd.DataFrame, cfg: MetricsConfig) -> dict:
 
 
 def nps_interval(scores: np.ndarray, confidence: float) -> tuple[float, float, float]:
-    """NPS = %promoters (9-10) - %detractors (0-6), with a normal interval from the multinomial variance."""
-    promoters, detractors = float(np.mean(scores >= 9)), float(np.mean(scores <= 6))
-    value = 100 * (promoters - detractors)
-    se = 100 * math.sqrt(max(promoters + detractors - (promoters - detractors) ** 2, 0.0) / len(scores))
+    """NPS = %promoters (9-10) - %detractors (0-6), with an adjusted Wald interval: z^2 pseudo-answers spread
+    equally over promoters, passives and detractors before the multinomial variance (as Agresti-Coull does for
+    a share), so 12 detractors out of 12 give [-100, -47], not the zero-width [-100, -100] of the plain Wald
+    interval. The interval always holds the value."""
+    n = len(scores)
+    promoters, detractors = float(np.sum(scores >= 9)), float(np.sum(scores <= 6))
+    value = 100 * (promoters - detractors) / n
     z = stats.norm.ppf(0.5 + confidence / 2)
-    return value, max(-100.0, value - z * se), min(100.0, value + z * se)
+    pseudo = z * z
+    p, d = (promoters + pseudo / 3) / (n + pseudo), (detractors + pseudo / 3) / (n + pseudo)
+    centre = 100 * (p - d)
+    se = 100 * math.sqrt(max(p + d - (p - d) ** 2, 0.0) / (n + pseudo))
+    return value, max(-100.0, min(value, centre - z * se)), min(100.0, max(value, centre + z * se))
 
 
 def wilson_interval(successes: np.ndarray, confidence: float) -> tuple[float, float, float]:

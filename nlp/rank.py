@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from nlp.cluster import OUTLIER
 from nlp.config import FollowupConfig, RankConfig
 from nlp.label import representative_verbatims
 from nlp.metrics import IMPACT_METRICS
@@ -129,11 +130,18 @@ def _empty() -> pd.DataFrame:
     return pd.DataFrame(columns=_COLUMNS)
 
 
-def followup_items(responses: pd.DataFrame, cfg: FollowupConfig, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Items that need a human answer, most urgent first: strongly negative reviews/mentions/tickets, survey
-    detractors (NPS 0-6) and low CSAT answers, tickets that were reopened, and tickets still unresolved after
-    cfg.unresolved_after_days. Items the source marks as answered are left out. ``reasons`` lists every reason,
-    ``reason`` is the first; urgency = the text's negativity + one point per reason beyond the first."""
+def followup_items(responses: pd.DataFrame, cfg: FollowupConfig, as_of: pd.Timestamp,
+                   seen_before: set[str] | None = None) -> tuple[pd.DataFrame, int]:
+    """The follow-up work queue: items that need a human answer, first things first, capped at
+    ``cfg.max_items`` (the second value counts the rest). Items needing an answer: strongly negative
+    reviews/mentions/tickets, survey detractors (NPS 0-6) and low CSAT answers, tickets that were reopened, and
+    tickets still unresolved after cfg.unresolved_after_days; items the source marks as answered are left out.
+    ``reasons`` lists every reason, ``reason`` is the first; urgency = the text's negativity + one point per reason
+    beyond the first. ``priority`` adds to the urgency, each weighted by cfg.priority_weights and in 0..1: reach
+    (the size of the item's issue against the largest; outliers 0), customer (the customer's other contacts in
+    the window, 3 or more = 1) and age (days waiting, a week or more = 1). ``new`` marks items the last run did not
+    see (``seen_before``: its item ids; None = no earlier run, nothing is new); ``owner`` and ``status`` are empty
+    columns for the team to fill in."""
     survey = (responses["source_kind"] == "survey").to_numpy(dtype=bool)
     is_ticket = (responses["source_kind"] == "ticket").to_numpy(dtype=bool)
     age_days = ((as_of - responses["created_at"]).dt.total_seconds() / 86400).to_numpy(dtype=float)
@@ -148,10 +156,26 @@ def followup_items(responses: pd.DataFrame, cfg: FollowupConfig, as_of: pd.Times
     need = np.logical_or.reduce(list(flags.values())) & ~_flag(responses["answered"])
     reasons = [[name for name, hit in flags.items() if hit[i]] for i in np.flatnonzero(need)]
     negativity = np.clip(-responses["sentiment"].astype(float).fillna(0.0).to_numpy()[need], 0, 1)
+    urgency = negativity + np.array([len(r) for r in reasons], dtype=float) - 1
+    issue = responses["cluster_id"].astype("string").fillna(OUTLIER)
+    sizes = issue[issue != OUTLIER].value_counts()
+    reach = (issue.map(sizes).fillna(0).astype(float) / max(int(sizes.max()) if len(sizes) else 1, 1)).to_numpy()
+    customer = (responses["customer_id"] if "customer_id" in responses else pd.Series(pd.NA, index=responses.index)
+                ).astype("string")
+    contacts = customer.map(customer.value_counts()).astype("Float64").fillna(1.0).to_numpy(dtype=float)
+    w = cfg.priority_weights
+    priority = (urgency + w.reach * reach[need] + w.customer * np.clip((contacts[need] - 1) / 3, 0, 1)
+                + w.age * np.clip(age_days[need] / 7, 0, 1))
+    new = (np.zeros(int(need.sum()), dtype=bool) if seen_before is None
+           else ~responses["item_id"][need].isin(seen_before).to_numpy(dtype=bool))
     out = responses[need].assign(
-        reason=[r[0] for r in reasons], reasons=[", ".join(r) for r in reasons],
-        urgency=np.round(negativity + np.array([len(r) for r in reasons], dtype=float) - 1, 4))
-    cols = ["item_id", "source_kind", "source_name", "source_id", "customer_id", "created_at", "stage", "cluster_id",
-            "reason", "reasons", "urgency", "sentiment", "nps", "csat", "text"]
-    return out.sort_values(["urgency", "created_at", "item_id"], ascending=[False, False, True])[cols] \
-        .reset_index(drop=True)
+        reason=[r[0] for r in reasons], reasons=[", ".join(r) for r in reasons], urgency=np.round(urgency, 4),
+        priority=np.round(priority, 4), new=new, owner="", status="")
+    cols = ["item_id", "priority", "new", "owner", "status", "source_kind", "source_name", "source_id",
+            "customer_id", "created_at", "stage", "cluster_id", "reason", "reasons", "urgency", "sentiment", "nps",
+            "csat", "text"]
+    queue = out.sort_values(["priority", "urgency", "created_at", "item_id"],
+                            ascending=[False, False, False, True])[cols].reset_index(drop=True)
+    if cfg.max_items is None or len(queue) <= cfg.max_items:
+        return queue, 0
+    return queue.head(cfg.max_items), len(queue) - cfg.max_items

@@ -401,6 +401,18 @@ class Store:
                 return data
         return None
 
+    def items_seen_before(self, run_id: str) -> set[str] | None:
+        """The item ids of the latest completed run that started before ``run_id`` (what the follow-up queue
+        marks as not new); None when there is no such run."""
+        if not self.path.exists():
+            return None
+        with self.connect(read_only=True) as con:
+            row = con.execute("SELECT run_id FROM runs WHERE status = 'completed' AND run_id < ? "
+                              "ORDER BY run_id DESC LIMIT 1", [run_id]).fetchone()
+            if row is None:
+                return None
+            return {r[0] for r in con.execute("SELECT item_id FROM assignments WHERE run_id = ?", [row[0]]).fetchall()}
+
     def latest_run_id(self) -> str | None:
         if not self.path.exists():
             return None

@@ -57,3 +57,34 @@ def test_prefect_yaml_matches_the_default_schedule():
     assert deployment["entrypoint"] == "flows/nightly.py:nightly"
     assert deployment["schedules"][0] == {"cron": cfg.schedule.cron, "timezone": cfg.schedule.timezone}
     assert deployment["concurrency_limit"] == 1
+
+
+def test_the_console_shows_steps_not_prefect_chatter_nor_repeats(capsys):
+    import logging
+
+    from flows.cli import _console
+
+    _console(verbose=False)
+    task_log = logging.getLogger("prefect.task_runs")
+    handler = logging.StreamHandler()
+    task_log.addHandler(handler)
+    try:
+        for message in ("Finished in state Completed()", "Created task run 'ingest-1'", "quarantined from a: x",
+                        "quarantined from a: x", "ingest a: 10 rows read"):
+            task_log.warning(message)
+        logging.getLogger("koe.progress").info("replay 3/8: up to 2026-11-01")
+    finally:
+        task_log.removeHandler(handler)
+        for f in list(task_log.filters):
+            task_log.removeFilter(f)
+        for h in list(logging.getLogger("koe").handlers):
+            logging.getLogger("koe").removeHandler(h)
+    err = capsys.readouterr().err
+    assert "Finished in state" not in err and "Created task run" not in err
+    assert err.count("quarantined from a: x") == 1 and "ingest a: 10 rows read" in err
+    assert "koe: replay 3/8: up to 2026-11-01" in err
+
+
+def test_run_and_report_take_verbose():
+    for command in ("run", "report"):
+        assert "--verbose" in runner.invoke(app, [command, "--help"]).output

@@ -128,7 +128,7 @@ def test_outputs_and_manifest(runs):
     assert {"ingest", "embed", "cluster", "rank"} <= set(manifest["timings_s"])
     assert manifest["versions"]["spacy"].startswith("3.")
     followup = pd.read_csv(files["followup.csv"])
-    assert len(followup) > 0 and followup["urgency"].is_monotonic_decreasing
+    assert len(followup) > 0 and followup["priority"].is_monotonic_decreasing  # the work queue order
     html = open(files["report.html"], encoding="utf-8").read()
     assert "<script" not in html and "http" not in html.split("<body>")[1]  # self-contained
 

@@ -22,8 +22,18 @@ def test_nps_is_promoters_minus_detractors_with_its_interval():
     # 5 promoters (9-10), 2 passives (7-8), 3 detractors (0-6): 50% - 30% = 20
     value, low, high = nps_interval(np.array([10, 10, 9, 8, 7, 6, 0, 3, 10, 9]), 0.95)
     assert value == pytest.approx(20.0)
-    se = 100 * np.sqrt((0.5 + 0.3 - 0.2 ** 2) / 10)  # multinomial variance of p - d
-    assert (low, high) == pytest.approx((20 - 1.959964 * se, 20 + 1.959964 * se), abs=1e-3)
+    # adjusted Wald: z^2 = 3.8415 pseudo-answers, a third to each group, then the multinomial variance of p - d
+    t = 1.959964 ** 2
+    p, d = (5 + t / 3) / (10 + t), (3 + t / 3) / (10 + t)
+    se = 100 * np.sqrt((p + d - (p - d) ** 2) / (10 + t))
+    assert (low, high) == pytest.approx((100 * (p - d) - 1.959964 * se, 100 * (p - d) + 1.959964 * se), abs=1e-3)
+
+
+@pytest.mark.parametrize("scores, value", [([0] * 12, -100.0), ([10] * 12, 100.0), ([8] * 12, 0.0)])
+def test_nps_interval_is_never_zero_width_on_a_few_answers(scores, value):
+    # the plain Wald interval of 12 detractors out of 12 is [-100, -100] (seen in the demo report)
+    got, low, high = nps_interval(np.array(scores), 0.95)
+    assert got == value and low <= value <= high and high - low > 30
 
 
 def test_csat_share_uses_the_wilson_interval():

@@ -128,11 +128,33 @@ def test_weekly_trends_fill_empty_weeks():
     assert c1 == [1, 3]
 
 
-def test_followup_queue_orders_by_urgency():
+def test_followup_queue_orders_by_priority_with_urgency_first():
     scored = _scored().assign(text="t", source_name="s", source_id="x")
-    out = followup_items(scored, FollowupConfig(sentiment_below=-0.5), scored["created_at"].max())
-    assert set(out["item_id"]) == {"a0", "a1", "a2", "a3", "b0", "b1"}
-    assert out["urgency"].is_monotonic_decreasing and (out["reason"] == "negative").all()
+    out, rest = followup_items(scored, FollowupConfig(sentiment_below=-0.5), scored["created_at"].max())
+    assert set(out["item_id"]) == {"a0", "a1", "a2", "a3", "b0", "b1"} and rest == 0
+    assert out["priority"].is_monotonic_decreasing and (out["reason"] == "negative").all()
+    # with reach, customer and age weighted 0 the priority is the urgency
+    flat = FollowupConfig(sentiment_below=-0.5, priority_weights={"reach": 0, "customer": 0, "age": 0})
+    only, _ = followup_items(scored, flat, scored["created_at"].max())
+    assert only["urgency"].is_monotonic_decreasing and (only["priority"] == only["urgency"]).all()
+
+
+def test_followup_queue_is_a_work_queue_new_capped_with_owner_and_status():
+    scored = _scored().assign(text="t", source_name="s", source_id="x", sentiment=-0.8)
+    scored["customer_id"] = pd.array(["C1", "C1", "C1", "C2", "C3", "C4", "C5", "C6"], dtype="string")
+    as_of = scored["created_at"].max()
+    cfg = FollowupConfig(sentiment_below=-0.5, max_items=3)
+    out, rest = followup_items(scored, cfg, as_of, seen_before={"a0", "a1"})
+    assert len(out) == 3 and rest == len(scored) - 3
+    full, _ = followup_items(scored, cfg.model_copy(update={"max_items": None}), as_of, seen_before={"a0", "a1"})
+    assert out["item_id"].tolist() == full["item_id"].tolist()[:3]
+    assert dict(zip(full["item_id"], full["new"])) == {i: i not in {"a0", "a1"} for i in scored["item_id"]}
+    assert (full["owner"] == "").all() and (full["status"] == "").all()
+    # same negativity: the customer with three contacts and the bigger issue come first
+    a0, b3 = full.set_index("item_id").loc[["a0", "b3"], "priority"]
+    assert a0 > b3
+    nothing_new, _ = followup_items(scored, cfg, as_of, seen_before=None)
+    assert not nothing_new["new"].any()
 
 
 def test_followup_takes_detractors_and_skips_what_was_answered():
@@ -142,7 +164,7 @@ def test_followup_takes_detractors_and_skips_what_was_answered():
     scored["answered"] = pd.array([None, True, None, None, None, None, None, None], dtype="boolean")
     scored.loc[scored["item_id"] == "b0", "sentiment"] = -0.9
     scored["customer_id"] = pd.array([f"C{i}" for i in range(8)], dtype="string")
-    out = followup_items(scored, FollowupConfig(sentiment_below=-0.5), scored["created_at"].max())
+    out, _ = followup_items(scored, FollowupConfig(sentiment_below=-0.5), scored["created_at"].max())
     # a0: detractor; a1: a detractor already answered; a2 (7) and a3 (10) are not detractors; b0: negative
     assert out["item_id"].tolist() == ["b0", "a0"] and out["reason"].tolist() == ["negative", "detractor"]
     assert out["customer_id"].tolist() == ["C4", "C0"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from nlp.config import PipelineConfig
+from nlp.label import gist
 from nlp.pii import redact_pii
 from nlp.report.cx import (abuse_rows, impact_ranking, issue_cx, listening_rows, metrics_table, pain_point_impacts)
 from nlp.report.i18n import LABELS
@@ -27,7 +28,7 @@ def build_report(cfg: PipelineConfig, tables: dict[str, pd.DataFrame], meta: dic
     weeks = sorted(stage_weekly["week"].unique()) if not stage_weekly.empty else []
     names = {key: stage_name(cfg, key) for key in [s.key for s in cfg.stages.stages] + [UNASSIGNED]}
     issue_names = dict(zip(tables["clusters"]["cluster_id"], tables["clusters"]["label"]))
-    stages = []
+    stages, top_weekly = [], 1
     for key in names:
         in_stage = scored[scored["stage"] == key]
         if key == UNASSIGNED and in_stage.empty:
@@ -42,15 +43,28 @@ def build_report(cfg: PipelineConfig, tables: dict[str, pd.DataFrame], meta: dic
             "weekly": _series(stage_weekly, "stage", key, weeks),
             "pain_points": [{**_pain_point(row, tables["issue_weekly"], weeks),
                              "cx": issue_cx(tables["issue_metrics"], row.cluster_id, labels),
-                             "impacts": pain_point_impacts(row, labels)} for row in pains.itertuples()],
+                             "impacts": pain_point_impacts(row, labels),
+                             "all_verbatims": all_verbatims(cfg, scored, row.cluster_id)}
+                            for row in pains.itertuples()],
         })
+    for stage in stages:  # sparklines that sit side by side share one scale
+        top_weekly = max([top_weekly, *stage["weekly"], *(v for p in stage["pain_points"] for v in p["weekly"])])
+    todo = sorted((dict(p, stage_name=s["name"], stage_key=s["key"]) for s in stages for p in s["pain_points"]),
+                  key=lambda p: -p["score"])[:3]
     followup = tables["followup"]
+    rest = int(tables["followup_rest"]["rest"].iloc[0]) if "followup_rest" in tables else 0
     return {
         "meta": meta, "labels": labels, "language": cfg.report.language,
         "title": cfg.report.title, "weeks": [str(w) for w in weeks], "stages": stages,
         "overall_weekly": _overall(stage_weekly, weeks),
         "followup": [_followup_row(cfg, r) for r in followup.head(20).itertuples()],
-        "followup_total": int(len(followup)),
+        "followup_total": int(len(followup)) + rest, "followup_listed": int(len(followup)),
+        "followup_new": int(followup["new"].sum()) if "new" in followup else 0,
+        "todo": todo, "top_weekly": top_weekly,
+        "windows": {"recent_days": cfg.alerts.recent_days, "baseline_days": cfg.alerts.baseline_days,
+                    "recent_weeks": cfg.trends.recent_weeks, "baseline_weeks": cfg.trends.baseline_weeks},
+        "timezone": cfg.ingest.timezone, "negative_below": cfg.sentiment.negative_below,
+        "ranked_ids": [p["cluster_id"] for s in stages for p in s["pain_points"]],
         "changes": [_change(cfg, a) for a in tables["alerts"].itertuples()],
         "metrics": metrics_table(tables["overall_metrics"], tables["stage_metrics"], names, labels),
         "impact": impact_ranking(tables["issue_impact"], issue_names, labels, top=10),
@@ -58,6 +72,25 @@ def build_report(cfg: PipelineConfig, tables: dict[str, pd.DataFrame], meta: dic
         "abuse": abuse_rows(tables["abuse"], names),
         "abuse_quoted": cfg.agent.quote_abusive,
     }
+
+
+def all_verbatims(cfg: PipelineConfig, scored: pd.DataFrame, cluster_id: str) -> dict:
+    """Every quotable verbatim of an issue, newest first, one per gist (near-duplicates dropped), with source,
+    channel and local date; the first ``report.max_verbatims`` listed, the rest counted."""
+    own = scored[(scored["cluster_id"] == cluster_id) & scored.get("quotable", True)]
+    own = own.sort_values(["created_at", "item_id"], ascending=[False, True])
+    seen, rows = set(), []
+    for r in own.itertuples():
+        text = redact_pii(r.text, handles=True)
+        if gist(text) in seen:
+            continue
+        seen.add(gist(text))
+        channel = getattr(r, "channel", None)
+        rows.append({"text": text[:500], "date": r.created_at.tz_convert(cfg.ingest.timezone).strftime("%Y-%m-%d"),
+                     "source_kind": r.source_kind, "lang": getattr(r, "lang", ""),
+                     "channel": channel if isinstance(channel, str) else ""})
+    limit = cfg.report.max_verbatims
+    return {"rows": rows[:limit], "more": max(len(rows) - limit, 0), "total": len(rows)}
 
 
 def _change(cfg: PipelineConfig, a) -> dict:
@@ -103,6 +136,7 @@ def _followup_row(cfg: PipelineConfig, row) -> dict:
     local = row.created_at.tz_convert(cfg.ingest.timezone)
     labels = LABELS[cfg.report.language]
     return {"created_at": local.strftime("%Y-%m-%d %H:%M"), "source_kind": row.source_kind, "reason": row.reason,
+            "priority": float(getattr(row, "priority", row.urgency)), "new": bool(getattr(row, "new", False)),
             "reasons": "、".join(labels[r] for r in row.reasons.split(", ")) if cfg.report.language == "ja"
             else ", ".join(labels[r] for r in row.reasons.split(", ")),
             "urgency": float(row.urgency), "stage": row.stage, "stage_name": stage_name(cfg, row.stage),

@@ -17,9 +17,19 @@ def write_text_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def local_times(frame: pd.DataFrame, tz: str) -> pd.DataFrame:
+    """``frame`` with its time-zone-aware columns in ``tz``."""
+    out = frame.copy()
+    for col in out.columns:
+        if isinstance(out[col].dtype, pd.DatetimeTZDtype):
+            out[col] = out[col].dt.tz_convert(tz)
+    return out
+
+
 def write_report_files(out_dir: Path, html: str, markdown: str, tables: dict[str, pd.DataFrame],
                        manifest: dict, report: dict) -> dict[str, str]:
-    """Write report.html, report.md, report.json, <table>.csv/.json and manifest.json; return name -> path."""
+    """Write report.html, report.md, report.json, <table>.csv (UTF-8 with a BOM, for Excel)/.json and
+    manifest.json; return name -> path."""
     written = {}
     for name, text in (("report.html", html), ("report.md", markdown),
                        ("report.json", json.dumps(report, ensure_ascii=False, indent=1, default=str))):
@@ -30,7 +40,8 @@ def write_report_files(out_dir: Path, html: str, markdown: str, tables: dict[str
         for col in flat.columns:
             if flat[col].map(lambda v: isinstance(v, (list, dict))).any():
                 flat[col] = flat[col].map(lambda v: json.dumps(v, ensure_ascii=False))
-        write_text_atomic(out_dir / f"{name}.csv", flat.to_csv(index=False))
+        # with a BOM: Excel (a Japanese one above all) reads a CSV without one in the system code page
+        write_text_atomic(out_dir / f"{name}.csv", "\ufeff" + flat.to_csv(index=False))
         write_text_atomic(out_dir / f"{name}.json", frame.to_json(orient="records", force_ascii=False,
                                                                   date_format="iso", indent=1))
         written[f"{name}.csv"] = str(out_dir / f"{name}.csv")
