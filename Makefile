@@ -40,7 +40,7 @@ test: venv sysdeps
 test-all: venv sysdeps
 	$(BIN)/python -m pytest -m ""
 
-bench: venv
+bench: venv sysdeps
 	$(BIN)/pip install -q -e '.[dev,bench]'
 	$(BIN)/python -m bench.quality
 	$(BIN)/python -m bench.speed
@@ -49,6 +49,7 @@ bench: venv
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.onnx
 	$(BIN)/python -m bench.report
+	$(BIN)/koe run --config $(CONFIG) --replay weekly && $(BIN)/python -m bench.screens
 
 sample: venv
 	$(BIN)/python data/sample/generate.py

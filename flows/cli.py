@@ -68,10 +68,13 @@ def _console(verbose: bool) -> None:
         progress.addHandler(handler)
         progress.setLevel(logging.INFO)
         progress.propagate = False
-    if not verbose:
-        quiet = _Quiet()
-        for name in ("prefect.flow_runs", "prefect.task_runs", "prefect.engine"):
-            logging.getLogger(name).addFilter(quiet)
+    quiet = _Quiet()
+    for name in ("prefect.flow_runs", "prefect.task_runs", "prefect.engine"):
+        log = logging.getLogger(name)
+        for old in [f for f in log.filters if isinstance(f, _Quiet)]:  # one per process, the latest call's
+            log.removeFilter(old)
+        if not verbose:
+            log.addFilter(quiet)
 
 
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's line for every task run too.")]

@@ -371,7 +371,10 @@ def load_config(path: str | Path) -> PipelineConfig:
     """Read a YAML file into a validated PipelineConfig; relative source/store paths stay as written."""
     path = Path(path)
     if not path.is_file():
-        raise ConfigError(f"config file not found: {path}")
+        hint = ("" if path.is_absolute() else
+                f" (relative to {Path.cwd()}; a deployment's worker runs from $KOE_HOME, the koe checkout: "
+                "set KOE_HOME before `prefect worker start`, see the README's 'Deploy with a worker')")
+        raise ConfigError(f"config file not found: {path}{hint}")
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:

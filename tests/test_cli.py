@@ -1,6 +1,8 @@
+import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
+from tests.conftest import REPO
 
 runner = CliRunner()
 
@@ -62,29 +64,52 @@ def test_prefect_yaml_matches_the_default_schedule():
 def test_the_console_shows_steps_not_prefect_chatter_nor_repeats(capsys):
     import logging
 
-    from flows.cli import _console
+    from flows.cli import _console, _Quiet
 
-    _console(verbose=False)
     task_log = logging.getLogger("prefect.task_runs")
-    handler = logging.StreamHandler()
-    task_log.addHandler(handler)
+    _console(verbose=False)
     try:
-        for message in ("Finished in state Completed()", "Created task run 'ingest-1'", "quarantined from a: x",
-                        "quarantined from a: x", "ingest a: 10 rows read"):
-            task_log.warning(message)
+        quiet = [f for f in task_log.filters if isinstance(f, _Quiet)]
+        assert len(quiet) == 1
+        shown = [m for m in ("Finished in state Completed()", "Created task run 'ingest-1' for task 'ingest'",
+                             "quarantined from a: x", "quarantined from a: x", "ingest a: 10 rows read")
+                 if quiet[0].filter(logging.LogRecord("prefect.task_runs", logging.INFO, "", 0, m, (), None))]
+        assert shown == ["quarantined from a: x", "ingest a: 10 rows read"]
         logging.getLogger("koe.progress").info("replay 3/8: up to 2026-11-01")
+        assert "koe: replay 3/8: up to 2026-11-01" in capsys.readouterr().err
     finally:
-        task_log.removeHandler(handler)
-        for f in list(task_log.filters):
+        for f in [f for f in task_log.filters if isinstance(f, _Quiet)]:
             task_log.removeFilter(f)
         for h in list(logging.getLogger("koe").handlers):
             logging.getLogger("koe").removeHandler(h)
-    err = capsys.readouterr().err
-    assert "Finished in state" not in err and "Created task run" not in err
-    assert err.count("quarantined from a: x") == 1 and "ingest a: 10 rows read" in err
-    assert "koe: replay 3/8: up to 2026-11-01" in err
+    _console(verbose=True)
+    try:
+        assert not [f for f in task_log.filters if isinstance(f, _Quiet)]
+    finally:
+        for h in list(logging.getLogger("koe").handlers):
+            logging.getLogger("koe").removeHandler(h)
 
 
 def test_run_and_report_take_verbose():
     for command in ("run", "report"):
         assert "--verbose" in runner.invoke(app, [command, "--help"]).output
+
+
+def test_the_readme_deploy_steps_match_prefect_yaml_and_a_missing_koe_home_is_named(tmp_path, monkeypatch):
+    import yaml
+
+    from nlp.config import ConfigError, load_config
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    steps = readme.split("### Deploy with a worker", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
+    spec = yaml.safe_load((REPO / "prefect.yaml").read_text(encoding="utf-8"))
+    deployment = spec["deployments"][0]
+    pool = deployment["work_pool"]["name"]
+    assert f"prefect work-pool create {pool} " in steps and f"--pool {pool}" in steps
+    assert f"{spec['name']}/{deployment['name']}" in steps and "KOE_HOME" in steps
+    assert "$KOE_HOME" in str(spec["pull"])
+    entry, func = deployment["entrypoint"].split(":")
+    assert (REPO / entry).is_file() and f"def {func}(" in (REPO / entry).read_text(encoding="utf-8")
+    monkeypatch.chdir(tmp_path)  # a worker started elsewhere than the checkout
+    with pytest.raises(ConfigError, match="set KOE_HOME"):
+        load_config(deployment["parameters"]["config_path"])
