@@ -30,6 +30,7 @@ from nlp.rank import followup_items, rank_pain_points
 from nlp.report import build_report, render_html, render_markdown, stage_name, write_report_files
 from nlp.report.write import local_times
 from nlp.schema import stable_hash
+from nlp.segments import segment_lift, segment_metrics
 from nlp.sentiment import answer_sentiment, score_sentiment
 from nlp.sources import iter_source, source_paths
 from nlp.stages import assign_stages, stage_examples, stage_similarity, touchpoint_stages
@@ -355,6 +356,8 @@ def rank_items(cfg: PipelineConfig, items: pd.DataFrame, assignments: pd.DataFra
         "listening": brand_mentions(scored, cfg.listening, neg),
         "abuse": abuse_by_stage(scored),
         "held_back": held_back(profiles, clusters),
+        "segment_lift": segment_lift(scored, cfg.segments),
+        "segment_metrics": segment_metrics(responses, cfg.metrics.confidence),
     }
 
 
@@ -368,7 +371,7 @@ def publish_report(cfg: PipelineConfig, tables: dict[str, pd.DataFrame], meta: d
         "stage_weekly": tables["stage_weekly"], "issue_weekly": tables["issue_weekly"],
         "issue_daily": tables["issue_daily"], "followup": tables["followup"], "alerts": tables["alerts"],
         **{name: tables[name] for name in ("overall_metrics", "stage_metrics", "issue_metrics", "issue_impact",
-                                           "listening", "abuse", "held_back")},
+                                           "listening", "abuse", "held_back", "segment_lift", "segment_metrics")},
     }
     # one time zone in every file: the config's (the store keeps UTC)
     csv_tables = {name: local_times(frame, cfg.ingest.timezone) for name, frame in csv_tables.items()}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from datetime import date
 from pathlib import Path
 from typing import Literal
@@ -39,6 +41,17 @@ class SourceConfig(_Model):
     # a source that gives no item (no file matches, a mapped column is missing, every row quarantined) fails
     # the run, naming the source and the reason, unless this is true
     allow_empty: bool = False
+    # segment name -> the file's column (app version, device, plan, region, store, airline...): kept with each
+    # item, and every pain point shows the segment values it is over-represented in (section `segments`)
+    segments: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("segments")
+    @classmethod
+    def _segment_names(cls, v: dict[str, str]) -> dict[str, str]:
+        bad = sorted(k for k in v if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,39}", k))
+        if bad:
+            raise ValueError(f"segment names must be short identifiers (letters, digits, _): {bad}")
+        return v
 
     @field_validator("kind")
     @classmethod
@@ -327,6 +340,16 @@ class DaskConfig(_Model):
     threads_per_worker: int = Field(default=1, ge=1)  # LocalCluster only
 
 
+class SegmentsConfig(_Model):
+    """Where a pain point lives: the segment values (from sources' `segments:` columns) in which an issue's items
+    are over-represented against the rest (one-sided Fisher exact test, Bonferroni over the values tested)."""
+
+    min_count: int = Field(default=5, ge=1)  # an issue's items with the value, at least
+    min_lift: float = Field(default=1.5, gt=1)  # share of the value in the issue / its share in the rest
+    alpha: float = Field(default=0.01, gt=0, lt=1)  # family-wise, per run
+    top: int = Field(default=3, ge=1)  # values shown per pain point
+
+
 class PipelineConfig(_Model):
     sources: list[SourceConfig]
     # local: tokenize and embed in this process; dask: the same partitions mapped over Dask workers (same results)
@@ -349,6 +372,7 @@ class PipelineConfig(_Model):
     followup: FollowupConfig = Field(default_factory=FollowupConfig)
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     listening: ListeningConfig = Field(default_factory=ListeningConfig)
+    segments: SegmentsConfig = Field(default_factory=SegmentsConfig)
     agent: AgentConfig = Field(default_factory=AgentConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)

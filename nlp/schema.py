@@ -35,6 +35,7 @@ ITEM_COLUMNS: dict[str, tuple[str, str]] = {
     "touchpoint": ("string", "where a survey was asked (post-purchase, after support, ...)"),
     "customer_id": ("string", "the customer's id in the source system, for follow-up (PII-redacted)"),
     "answered": ("boolean", "the source says someone already answered this item"),
+    "segments": ("string", "segment values from the source's `segments:` columns, a JSON object (or empty)"),
 }
 
 # canonical fields a source kind must map (the rest are optional)

@@ -146,19 +146,33 @@ def generate(seed: int = 7) -> dict[str, list[dict]]:
     return rows
 
 
+APP_VERSIONS = ["3.0.4", "3.1.2", "3.2.0"]
+
+
+def _app_segments(seg_rng: random.Random, theme: str) -> tuple[str, str]:
+    """The app version and device a review was written from (segments): the planted login bug lives in app
+    3.2.0, mostly on Android; everything else is spread evenly. A separate generator (seg_rng), so the rest of
+    the sample does not change."""
+    if theme == "login_bug" and seg_rng.random() < 0.9:
+        return "3.2.0", "Android" if seg_rng.random() < 0.8 else "iOS"
+    return seg_rng.choice(APP_VERSIONS), seg_rng.choice(["iOS", "Android"])
+
+
 def write_reviews(rows: list[dict], rng: random.Random) -> None:
+    seg_rng = random.Random(29)
     with open(HERE / "reviews.csv", "w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(["review_id", "posted_at", "stars", "product", "review_text", "shop_reply"])
+        w.writerow(["review_id", "posted_at", "stars", "product", "review_text", "shop_reply", "app_version",
+                    "device"])
         for i, r in enumerate(rows, start=1):
             # the shop has answered some reviews already: they need no follow-up
             w.writerow([f"R{i:05d}", r["when"].strftime("%Y-%m-%d %H:%M"), r["rating"], rng.choice(PRODUCTS),
-                        r["text"], "返信済み" if i % 4 == 0 else "未返信"])
+                        r["text"], "返信済み" if i % 4 == 0 else "未返信", *_app_segments(seg_rng, r["theme"])])
         # malformed rows, on purpose: each must end up in quarantine with a reason
-        w.writerow(["R90001", "2026-11-20 10:00", 1, "KM-ケトル", "余計な列", "がある行", "未返信"])
-        w.writerow(["R90002", "2026-11-20 11:00", 5, "KM-ケトル", "   ", "未返信"])
-        w.writerow(["R90003", "昨日の夜", 2, "KM-ケトル", "日付が読めない行です", "未返信"])
-        w.writerow(["R90004", "2026-11-21 09:00", 7, "KM-ケトル", "星が7つの行", "未返信"])
+        w.writerow(["R90001", "2026-11-20 10:00", 1, "KM-ケトル", "余計な列", "がある行", "未返信", "3.1.2", "iOS"])
+        w.writerow(["R90002", "2026-11-20 11:00", 5, "KM-ケトル", "   ", "未返信", "3.1.2", "iOS"])
+        w.writerow(["R90003", "昨日の夜", 2, "KM-ケトル", "日付が読めない行です", "未返信", "3.1.2", "iOS"])
+        w.writerow(["R90004", "2026-11-21 09:00", 7, "KM-ケトル", "星が7つの行", "未返信", "3.1.2", "iOS"])
 
 
 def write_social(rows: list[dict], rng: random.Random) -> None:

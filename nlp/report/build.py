@@ -9,6 +9,7 @@ from nlp.label import gist
 from nlp.pii import redact_pii
 from nlp.report.cx import (abuse_rows, impact_ranking, issue_cx, listening_rows, metrics_table, pain_point_impacts)
 from nlp.report.i18n import LABELS
+from nlp.segments import where_to_look
 from nlp.stages import UNASSIGNED
 
 
@@ -29,6 +30,7 @@ def build_report(cfg: PipelineConfig, tables: dict[str, pd.DataFrame], meta: dic
     names = {key: stage_name(cfg, key) for key in [s.key for s in cfg.stages.stages] + [UNASSIGNED]}
     issue_names = dict(zip(tables["clusters"]["cluster_id"], tables["clusters"]["label"]))
     stages, top_weekly = [], 1
+    lift = tables.get("segment_lift", pd.DataFrame(columns=["cluster_id"]))
     for key in names:
         in_stage = scored[scored["stage"] == key]
         if key == UNASSIGNED and in_stage.empty:
@@ -44,9 +46,18 @@ def build_report(cfg: PipelineConfig, tables: dict[str, pd.DataFrame], meta: dic
             "pain_points": [{**_pain_point(row, tables["issue_weekly"], weeks),
                              "cx": issue_cx(tables["issue_metrics"], row.cluster_id, labels),
                              "impacts": pain_point_impacts(row, labels),
-                             "all_verbatims": all_verbatims(cfg, scored, row.cluster_id)}
+                             "all_verbatims": all_verbatims(cfg, scored, row.cluster_id),
+                             "segments": _segment_chips(lift, row.cluster_id, cfg, labels)}
                             for row in pains.itertuples()],
         })
+        if len(pains):
+            top = pains.iloc[0]
+            look = where_to_look(scored, lift, tables["issue_daily"], top["cluster_id"])
+            stages[-1]["where"] = {
+                "label": top["label"], "cluster_id": top["cluster_id"],
+                "segments": _segment_chips(lift, top["cluster_id"], cfg, labels),
+                "co_occurring": [issue_names.get(c["cluster_id"], c["cluster_id"]) for c in look["co_occurring"]],
+                "rose_on": look["rose_on"]}
     for stage in stages:  # sparklines that sit side by side share one scale
         top_weekly = max([top_weekly, *stage["weekly"], *(v for p in stage["pain_points"] for v in p["weekly"])])
     todo = sorted((dict(p, stage_name=s["name"], stage_key=s["key"]) for s in stages for p in s["pain_points"]),
@@ -68,6 +79,7 @@ def build_report(cfg: PipelineConfig, tables: dict[str, pd.DataFrame], meta: dic
         "changes": [_change(cfg, a) for a in tables["alerts"].itertuples()],
         "metrics": metrics_table(tables["overall_metrics"], tables["stage_metrics"], names, labels),
         "impact": impact_ranking(tables["issue_impact"], issue_names, labels, top=10),
+        "segment_metrics": _segment_metric_rows(tables.get("segment_metrics"), labels),
         "listening": listening_rows(tables["listening"], issue_names, labels),
         "abuse": abuse_rows(tables["abuse"], names),
         "abuse_quoted": cfg.agent.quote_abusive,
@@ -91,6 +103,19 @@ def all_verbatims(cfg: PipelineConfig, scored: pd.DataFrame, cluster_id: str) ->
                      "channel": channel if isinstance(channel, str) else ""})
     limit = cfg.report.max_verbatims
     return {"rows": rows[:limit], "more": max(len(rows) - limit, 0), "total": len(rows)}
+
+
+def _segment_chips(lift: pd.DataFrame, cluster_id: str, cfg: PipelineConfig, labels: dict) -> list[str]:
+    own = lift[lift["cluster_id"] == cluster_id].head(cfg.segments.top)
+    return [labels["seg_text"].format(segment=r.segment, value=r.value, lift=r.lift, n=r.n) for r in own.itertuples()]
+
+
+def _segment_metric_rows(frame: pd.DataFrame | None, labels: dict) -> list[dict]:
+    if frame is None or frame.empty:
+        return []
+    return [{"segment": r.segment, "value": r.value, "metric": labels[f"m_{r.metric}"],
+             "text": f"{r.score:+.0f} [{r.low:+.0f}, {r.high:+.0f}]" if r.metric == "nps"
+             else f"{r.score:.0f}% [{r.low:.0f}%, {r.high:.0f}%]", "n": int(r.n)} for r in frame.itertuples()]
 
 
 def _change(cfg: PipelineConfig, a) -> dict:

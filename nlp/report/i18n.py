@@ -2,6 +2,9 @@
 
 LABELS = {
     "ja": {
+        "segments": "多く見られるセグメント", "seg_text": "{segment} = {value}: 他の {lift:.1f} 倍（n={n}）",
+        "where_to_look": "どこを見るか", "co_occurring": "同じ顧客が書いた他の課題", "rose_on": "増え始めた日",
+        "segment_metrics": "セグメント別の指標", "segment": "セグメント", "value": "値", "no_segments": "セグメントが設定されていません（sources[].segments）。",
         "todo": "まず取り組むこと", "todo_note": "全ステージでスコアが最も高い課題です。",
         "contents": "目次", "all_verbatims": "すべての声（{n}件、新しい順、重複を除く）", "more_verbatims": "ほか {n} 件",
         "recent_window": "直近{d}日", "baseline_window": "その前の{d}日",
@@ -51,6 +54,9 @@ LABELS = {
         "no_abuse": "該当する問い合わせはありません。", "answers_only": "コメントなしのアンケート回答",
     },
     "en": {
+        "segments": "Over-represented in", "seg_text": "{segment} = {value}: {lift:.1f}× the rest (n={n})",
+        "where_to_look": "Where to look", "co_occurring": "The same customers also wrote about", "rose_on": "Rose from",
+        "segment_metrics": "Metrics by segment", "segment": "Segment", "value": "Value", "no_segments": "No segments configured (sources[].segments).",
         "todo": "What to act on first", "todo_note": "The highest-scoring issues across all stages.",
         "contents": "Contents", "all_verbatims": "All verbatims ({n}, newest first, duplicates removed)",
         "more_verbatims": "{n} more", "recent_window": "last {d} days", "baseline_window": "previous {d} days",

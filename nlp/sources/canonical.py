@@ -3,6 +3,8 @@ raises RowError with a reason a person understands."""
 
 from __future__ import annotations
 
+import json
+
 from collections.abc import Callable
 
 import pandas as pd
@@ -47,6 +49,10 @@ def resolve_mapping(source: SourceConfig, columns: list[str]) -> dict[str, list[
             raise RowError(f"column {missing} mapped to {field!r} is not in the file (columns: {columns})")
         if present:
             mapping[field] = present
+    for name, column in source.segments.items():
+        if column not in columns:
+            raise RowError(f"column {[column]} of segment {name!r} is not in the file (columns: {columns})")
+        mapping[f"segment:{name}"] = [column]
     for field in REQUIRED_FIELDS[source.kind]:
         if field not in mapping:
             raise RowError(
@@ -90,9 +96,22 @@ def to_item(record: dict, mapping: dict[str, list[str]], source: SourceConfig, i
         "answered": _yes_no(get("answered"), "answered"),
     }
     item.update(extra)
+    item["segments"] = _segments(get, source)
     key = source_id if source_id else f"{created.isoformat()}|{text}|{item['customer_id']}|{_scores(extra)}"
     item["item_id"] = stable_hash(source.name, key)
     return item
+
+
+def _segments(get: Callable, source: SourceConfig) -> str | None:
+    """The row's segment values as a JSON object (normalised, PII-redacted, at most 80 characters each; an empty
+    value is left out); None when the source declares no segment."""
+    if not source.segments:
+        return None
+    values = {}
+    for name in sorted(source.segments):
+        raw = _as_text(get(f"segment:{name}")).strip()
+        values[name] = (redact_pii(normalize_text(raw) or "") or "").strip()[:80] if raw else ""
+    return json.dumps({k: v for k, v in values.items() if v}, ensure_ascii=False, sort_keys=True)
 
 
 def _review_fields(get: Callable, source: SourceConfig, ingest: IngestConfig) -> dict:
