@@ -11,6 +11,7 @@ import json
 import sys
 import time
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -166,6 +167,24 @@ def airline(en_runtime: str | None = None) -> dict:
                     **_airline_stages(summary, tweets)}}
 
 
+def _airline_segments(summary: dict, pain: pd.DataFrame, merged: pd.DataFrame) -> list[dict]:
+    """The airline as a segment: for each ranked pain point, the airline its items over-represent (koe's
+    segment_lift.csv) next to the airline shares of its items (from the data set's own airline column)."""
+    lift_path = Path(summary["files"]["pain_points.csv"]).parent / "segment_lift.csv"
+    lift = pd.read_csv(lift_path, encoding="utf-8-sig") if lift_path.exists() else pd.DataFrame(columns=["cluster_id"])
+    tweets = pd.read_csv(DATA / "airline_tweets" / "tweets_united_american.csv", dtype={"tweet_id": str})
+    airline = merged.merge(tweets[["tweet_id", "airline"]], on="tweet_id")
+    overall = airline["airline"].value_counts(normalize=True).round(3).to_dict()
+    out = []
+    for row in pain.sort_values("score", ascending=False).head(10).itertuples():
+        own = airline[airline["cluster_id"] == row.cluster_id]["airline"].value_counts(normalize=True).round(3)
+        found = lift[(lift["cluster_id"] == row.cluster_id) & (lift["segment"] == "airline")]
+        out.append({"issue": row.cluster_id, "label": row.label, "stage": row.stage, "n": int(row.count),
+                    "airline_shares": own.to_dict(), "all_items": overall,
+                    "koe_lift": [{"airline": r.value, "lift": float(r.lift), "n": int(r.n)} for r in found.itertuples()]})
+    return out
+
+
 def _airline_stages(summary: dict, tweets: pd.DataFrame) -> dict:
     """Stage accuracy against the negative reasons mapped to stages, and whether each reason with >= 3% share
     is the majority reason of one of the top-3 ranked issues in its stage."""
@@ -199,7 +218,7 @@ def _airline_stages(summary: dict, tweets: pd.DataFrame) -> dict:
            "stage_confusion": {reason: {stage: int(n) for stage, n in row.items() if n}
                                for reason, row in pd.crosstab(negative["negativereason"], negative["stage"]).iterrows()},
            "reasons_found_top3": sum(v["found_in_top3"] for v in found.values()), "reasons_total": len(found),
-           "reasons": found}
+           "reasons": found, "segments": _airline_segments(summary, pain, merged)}
     print("airline", {k: v for k, v in out.items() if k != "reasons"}, flush=True)
     return out
 
