@@ -1,6 +1,7 @@
 """notebooks/explore.ipynb runs headless against a temporary store, so it cannot rot."""
 
 import os
+import re
 
 import nbformat
 from nbclient import NotebookClient
@@ -20,5 +21,6 @@ def test_explore_notebook_executes(tmp_path, prefect_harness, monkeypatch):
     outputs = "".join(str(o.get("text", "")) + str(o.get("data", {}).get("text/plain", ""))
                       for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs)
     assert "last run:" in outputs and "embedded this time: 0" in outputs
+    assert re.search(r"app_version = 3\.2\.0: [1-9]\d* items", outputs)  # the segment filter found items
     assert any("svg" in str(o.get("data", {})) for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs)
     assert os.path.exists(tmp_path / "reports_notebook")
