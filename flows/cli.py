@@ -260,6 +260,20 @@ def serve(config: ConfigOpt = Path("configs/default.yaml")):
 
 
 @app.command()
+def taxonomy(config: ConfigOpt = Path("configs/default.yaml")):
+    """Print the store's current issues as a starting taxonomy file (rename, merge, noise, split, stage, pinned
+    issues; save it and set taxonomy.path in the config)."""
+    cfg = _check_config(config)
+    from nlp.store import Store
+    from nlp.taxonomy import starting_file
+
+    store = Store(cfg.store.path)
+    if not store.path.exists():
+        _fail(f"no store at {cfg.store.path}: run `koe run --config {config}` first", 2)
+    typer.echo(starting_file(store.issue_states(), [s.key for s in cfg.stages.stages]), nl=False)
+
+
+@app.command()
 def sources():
     """What each source kind expects: required and optional fields, and how to map your columns."""
     from nlp.schema import ITEM_COLUMNS

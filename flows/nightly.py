@@ -59,6 +59,7 @@ def _nightly(cfg: PipelineConfig, run: dict, since: str | None, until: str | Non
         assigned, run["plan"]["clustering"] = tasks.cluster_items(cfg, items, vectors, run["plan"], scope)
         clusters = tasks.describe_items(cfg, items, assigned, tokens, run["plan"])
         issues = tasks.identify_issues(cfg, run["run_id"], items, assigned, clusters, vectors)
+        issues["assigned"] = tasks.pinned_items(cfg, items, issues["assigned"], vectors)
     with _timed(run, "sentiment_and_stages"):
         sentiment = tasks.sentiment_items(cfg, items, tokens, scope)
         stages = tasks.stage_items(cfg, items, issues["assigned"], vectors)

@@ -9,6 +9,7 @@ from nlp.config import PipelineConfig
 from nlp.sources import check_sources
 from nlp.store import Store
 from nlp.store_admin import inspect_store, lock_holder, writable_dir
+from nlp.taxonomy import TaxonomyError, check_taxonomy, load_taxonomy
 
 
 class PreflightError(RuntimeError):
@@ -21,7 +22,8 @@ class SourceError(RuntimeError):
 
 def preflight(cfg: PipelineConfig, base_dir: Path) -> list[str]:
     """Every problem that would stop the run: sources (no file, not a file, one file in two sources), a store
-    directory or report directory that cannot be written, a store file that cannot be opened."""
+    directory or report directory that cannot be written, a store file that cannot be opened, a taxonomy file
+    that cannot be read or names a stage the config lacks."""
     problems = check_sources(cfg.sources, base_dir)
     store = Store(cfg.store.path)
     for directory in (store.path.resolve().parent, Path(cfg.report.out_dir)):
@@ -32,6 +34,10 @@ def preflight(cfg: PipelineConfig, base_dir: Path) -> list[str]:
         # every table read through (as `koe doctor` does), so a damaged or truncated store fails here, in one
         # line, not midway through the run
         problems += [finding for ok, finding in inspect_store(store) if not ok]
+    try:
+        problems += check_taxonomy(load_taxonomy(cfg.taxonomy.path), [st.key for st in cfg.stages.stages])
+    except TaxonomyError as exc:
+        problems.append(str(exc))
     return problems
 
 

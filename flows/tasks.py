@@ -31,6 +31,7 @@ from nlp.report import build_report, render_html, render_markdown, stage_name, w
 from nlp.report.write import local_times
 from nlp.schema import stable_hash
 from nlp.segments import segment_lift, segment_metrics
+from nlp.taxonomy import apply_taxonomy, load_taxonomy, pin_items, pinned_examples
 from nlp.sentiment import answer_sentiment, score_sentiment
 from nlp.sources import iter_source, source_paths
 from nlp.stages import assign_stages, stage_examples, stage_similarity, touchpoint_stages
@@ -300,6 +301,33 @@ def stage_items(cfg: PipelineConfig, items: pd.DataFrame, assigned: pd.DataFrame
 
 
 @task
+def pinned_items(cfg: PipelineConfig, items: pd.DataFrame, assigned: pd.DataFrame,
+                 vectors: dict[str, np.ndarray]) -> pd.DataFrame:
+    """The taxonomy's pinned issues take the items nearest their examples, in each item's own space (every
+    run, full fit or delta, so a pinned issue holds the same items whatever the run)."""
+    taxonomy = load_taxonomy(cfg.taxonomy.path)
+    if not taxonomy.pinned:
+        return assigned
+    space = embedding_space(items["lang"], cfg.embed).to_numpy()
+    out = assigned.reset_index(drop=True)
+    for name, vecs in vectors.items():
+        texts, owners, langs = [], [], []
+        for lang in embedding_spaces(cfg.embed)[name]:
+            t, o = pinned_examples(taxonomy, lang)
+            texts, owners, langs = texts + t, owners + o, langs + [lang] * len(t)
+        mask = space == name
+        if not texts or not mask.any():
+            continue
+        examples = embed_texts(texts, tokenize_texts(texts, langs), get_embedder(space_spec(name, cfg.embed)))
+        out.loc[mask, ["cluster_id", "centrality"]] = pin_items(
+            out.loc[mask, ["cluster_id", "centrality"]], vecs, examples, owners,
+            cfg.taxonomy.pin_min_similarity).to_numpy()
+    get_run_logger().info("taxonomy: %d items in %d pinned issues", int(out["cluster_id"].str.startswith("pin-").sum()),
+                          len(taxonomy.pinned))
+    return out
+
+
+@task
 def sentiment_items(cfg: PipelineConfig, items: pd.DataFrame, tokens: list[Tokens | None],
                     scope: np.ndarray) -> pd.DataFrame:
     """Sentiment of the items in scope; the others (a delta run) keep the last run's score."""
@@ -326,6 +354,13 @@ def rank_items(cfg: PipelineConfig, items: pd.DataFrame, assignments: pd.DataFra
     in the metrics and the follow-up queue only); ``seen_before``: the item ids of the run before (the follow-up
     queue marks the others new)."""
     scored = scored_items(items, assignments)
+    # the analysts' taxonomy (renames, merges, splits, stages, noise), after the issues were identified
+    scored, clusters, taxonomy = apply_taxonomy(load_taxonomy(cfg.taxonomy.path), scored, clusters,
+                                                set(issues.get("labels", {})), cfg.report.language)
+    for issue_id in taxonomy["stale"]:
+        get_run_logger().warning("taxonomy: the edit of %s no longer applies (no such issue); update %s",
+                                 issue_id, cfg.taxonomy.path)
+    noise = set(taxonomy["noise"])
     scored["abuse"] = pd.Series(abuse_kinds(scored["text"].tolist()), index=scored.index, dtype="string")
     scored["quotable"] = scored["abuse"].isna() | cfg.agent.quote_abusive
     tz, neg = cfg.ingest.timezone, cfg.sentiment.negative_below
@@ -338,8 +373,8 @@ def rank_items(cfg: PipelineConfig, items: pd.DataFrame, assignments: pd.DataFra
     metrics = metric_tables(responses, cfg.metrics)
     metrics.pop("pair_impact")  # each issue ranks once, under its main stage, on its own growth and impact
     grown = growth(scored, ["cluster_id"], tz, cfg.trends)
-    ranked = rank_pain_points(scored, clusters, grown, metrics["issue_impact"], cfg.rank, neg)
-    profiles = issue_profiles(scored, clusters.set_index("cluster_id")["lang"], cfg.rank, neg)
+    ranked = rank_pain_points(scored, clusters, grown, metrics["issue_impact"], cfg.rank, neg, noise)
+    profiles = issue_profiles(scored, clusters.set_index("cluster_id")["lang"], cfg.rank, neg, noise)
     as_of = scored["created_at"].max() if len(scored) else pd.Timestamp.now(tz="UTC")
     alerts = issue_alerts(issue_cores(scored, issues["radius"]), issues["events"], cfg.alerts, as_of,
                           issues["first_run"])
@@ -356,6 +391,7 @@ def rank_items(cfg: PipelineConfig, items: pd.DataFrame, assignments: pd.DataFra
         "listening": brand_mentions(scored, cfg.listening, neg),
         "abuse": abuse_by_stage(scored),
         "held_back": held_back(profiles, clusters),
+        "taxonomy_stale": pd.DataFrame({"issue_id": pd.Series(taxonomy["stale"], dtype=object)}),
         "segment_lift": segment_lift(scored, cfg.segments),
         "segment_metrics": segment_metrics(responses, cfg.metrics.confidence),
     }
@@ -371,7 +407,8 @@ def publish_report(cfg: PipelineConfig, tables: dict[str, pd.DataFrame], meta: d
         "stage_weekly": tables["stage_weekly"], "issue_weekly": tables["issue_weekly"],
         "issue_daily": tables["issue_daily"], "followup": tables["followup"], "alerts": tables["alerts"],
         **{name: tables[name] for name in ("overall_metrics", "stage_metrics", "issue_metrics", "issue_impact",
-                                           "listening", "abuse", "held_back", "segment_lift", "segment_metrics")},
+                                           "listening", "abuse", "held_back", "segment_lift", "segment_metrics",
+                                           "taxonomy_stale")},
     }
     # one time zone in every file: the config's (the store keeps UTC)
     csv_tables = {name: local_times(frame, cfg.ingest.timezone) for name, frame in csv_tables.items()}

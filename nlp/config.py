@@ -350,6 +350,15 @@ class SegmentsConfig(_Model):
     top: int = Field(default=3, ge=1)  # values shown per pain point
 
 
+class TaxonomyConfig(_Model):
+    """The analysts' edits to issues (nlp/taxonomy.py): rename, merge, noise, split, stage, pinned issues."""
+
+    path: str | None = None  # a YAML file, relative to where koe runs; `koe taxonomy` prints a starting one
+    # a pinned issue takes an item whose similarity to one of its examples reaches this (and beats the item's
+    # similarity to its own issue's centroid)
+    pin_min_similarity: float = Field(default=0.6, ge=-1, le=1)
+
+
 class PipelineConfig(_Model):
     sources: list[SourceConfig]
     # local: tokenize and embed in this process; dask: the same partitions mapped over Dask workers (same results)
@@ -373,6 +382,7 @@ class PipelineConfig(_Model):
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     listening: ListeningConfig = Field(default_factory=ListeningConfig)
     segments: SegmentsConfig = Field(default_factory=SegmentsConfig)
+    taxonomy: TaxonomyConfig = Field(default_factory=TaxonomyConfig)
     agent: AgentConfig = Field(default_factory=AgentConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)

@@ -67,11 +67,13 @@ def main_stages(scored: pd.DataFrame) -> pd.Series:
         .drop_duplicates("cluster_id").set_index("cluster_id")["stage"]
 
 
-def issue_profiles(scored: pd.DataFrame, spaces: pd.Series, cfg: RankConfig, negative_below: float) -> pd.DataFrame:
+def issue_profiles(scored: pd.DataFrame, spaces: pd.Series, cfg: RankConfig, negative_below: float,
+                   noise: frozenset[str] | set[str] = frozenset()) -> pd.DataFrame:
     """One row per issue (cluster_id): count, main_stage, stage_breakdown ("stage 62%, other 30%"),
     problem_share, cohesion (mean member-centroid cosine) and held_back: "" (ranked), "not_a_problem"
     (problem_share below cfg.min_problem_share) or "incoherent" (its distance from its centroid, 1 - cohesion,
-    above cfg.incoherent_factor x the median of the issues of its space). ``spaces``: cluster_id -> space."""
+    above cfg.incoherent_factor x the median of the issues of its space) or "noise" (the taxonomy says so,
+    ``noise``). ``spaces``: cluster_id -> space."""
     frame = scored[scored["cluster_id"] != OUTLIER]
     if frame.empty:
         return pd.DataFrame(columns=["cluster_id", "count", "main_stage", "stage_breakdown", "problem_share",
@@ -84,8 +86,8 @@ def issue_profiles(scored: pd.DataFrame, spaces: pd.Series, cfg: RankConfig, neg
     spread = 1.0 - out["cohesion"].astype(float)
     typical = spread.groupby(out["cluster_id"].map(spaces).fillna("")).transform("median")
     incoherent = spread > cfg.incoherent_factor * typical
-    out["held_back"] = np.select([out["problem_share"] < cfg.min_problem_share, incoherent],
-                                 ["not_a_problem", "incoherent"], "")
+    out["held_back"] = np.select([out["cluster_id"].isin(list(noise)), out["problem_share"] < cfg.min_problem_share,
+                                  incoherent], ["noise", "not_a_problem", "incoherent"], "")
     out[["problem_share", "cohesion"]] = out[["problem_share", "cohesion"]].astype(float).round(4)
     return out
 

@@ -32,11 +32,12 @@ def _flag(series: pd.Series) -> np.ndarray:
 
 
 def rank_pain_points(scored: pd.DataFrame, clusters: pd.DataFrame, growth: pd.DataFrame, impacts: pd.DataFrame,
-                     cfg: RankConfig, negative_below: float) -> pd.DataFrame:
+                     cfg: RankConfig, negative_below: float, noise: frozenset[str] | set[str] = frozenset()
+                     ) -> pd.DataFrame:
     """One row per issue, under its main stage (the stage most of its items are in; ``stage_breakdown`` lists
     them all), best first within each stage. An issue ranks when it has at least ``cfg.min_items`` items, at
     least ``cfg.min_negative_share`` of them negative, and is not held back (nlp.problems.issue_profiles: not
-    a problem, or incoherent).
+    a problem, incoherent, or noise by the taxonomy: ``noise``).
 
     ``scored`` has one row per item with stage, cluster_id, centrality, sentiment, text, the ticket/review
     fields and ``quotable`` (False keeps an item out of the quotes, e.g. an abusive message);
@@ -45,7 +46,7 @@ def rank_pain_points(scored: pd.DataFrame, clusters: pd.DataFrame, growth: pd.Da
     volume_score, negativity_score, growth_score, severity_score, impact_score (all in [0, 1]) and score,
     their weighted mean; impact_<metric> columns hold the raw impacts. The metrics are the whole issue's;
     share_of_stage is the share of its main stage's items that are in it."""
-    profiles = issue_profiles(scored, clusters.set_index("cluster_id")["lang"], cfg, negative_below)
+    profiles = issue_profiles(scored, clusters.set_index("cluster_id")["lang"], cfg, negative_below, noise)
     ranked = profiles[profiles["held_back"] == ""].set_index("cluster_id")
     frame = scored[scored["cluster_id"].isin(ranked.index)]
     frame = frame.assign(in_main=frame["stage"] == frame["cluster_id"].map(ranked["main_stage"]),

@@ -80,6 +80,7 @@ def build_report(cfg: PipelineConfig, tables: dict[str, pd.DataFrame], meta: dic
         "metrics": metrics_table(tables["overall_metrics"], tables["stage_metrics"], names, labels),
         "impact": impact_ranking(tables["issue_impact"], issue_names, labels, top=10),
         "segment_metrics": _segment_metric_rows(tables.get("segment_metrics"), labels),
+        "taxonomy_stale": tables["taxonomy_stale"]["issue_id"].tolist() if "taxonomy_stale" in tables else [],
         "listening": listening_rows(tables["listening"], issue_names, labels),
         "abuse": abuse_rows(tables["abuse"], names),
         "abuse_quoted": cfg.agent.quote_abusive,
