@@ -264,7 +264,8 @@ def delta_clusters(assigned: pd.DataFrame, vectors: dict[str, np.ndarray], known
     """A delta night: new items into the known issues (``assign_to_issues``), then the items in ``scope`` that
     fit none clustered among themselves (the full fit's HDBSCAN rules) so a new issue shows up between full fits.
     A group becomes a new issue (``<space>-new<nnn>``) only if it is as tight as the full fit's issues
-    (``guard_new_issues``); the rest stay outliers. Same inputs as ``assign_to_issues``, plus ``scope`` (a bool
+    (``guard_new_issues``); of the rest, an item joins the issue most of its nearest known items belong to
+    (``_neighbour_issues``), the others stay outliers. Same inputs as ``assign_to_issues``, plus ``scope`` (a bool
     per row of ``assigned``) and the spaces to centre."""
     out = assign_to_issues(assigned, vectors, known, states)
     leftover = (out["cluster_id"] == OUTLIER).to_numpy() & scope
@@ -275,6 +276,39 @@ def delta_clusters(assigned: pd.DataFrame, vectors: dict[str, np.ndarray], known
         labels = guard_new_issues(vecs[rows], labels, new_issue_floor(states, space, cfg), cfg)
         found = labels >= 0
         out.loc[out.index[in_space[rows[found]]], "cluster_id"] = [f"{space}-new{k:03d}" for k in labels[found]]
+        # a new item that no new issue took follows its nearest known items: it joins the issue most of its k
+        # nearest items of the last runs belong to (k = cluster.min_cluster_size) and stays an outlier when most
+        # of them were outliers, as the full fit's density clustering decided (its fringe joins, chatter stays
+        # out); an item the last run left an outlier keeps that answer
+        rest = rows[~found]
+        rest = rest[~out["item_id"].iloc[in_space[rest]].isin(known["item_id"]).to_numpy()]  # new items only
+        if len(rest):
+            labels = _neighbour_issues(vecs, out.iloc[in_space], known, rest, cluster_cfg.min_cluster_size)
+            joined = labels != OUTLIER
+            out.loc[out.index[in_space[rest[joined]]], "cluster_id"] = labels[joined]
+    return out
+
+
+def _neighbour_issues(vecs: np.ndarray, rows: pd.DataFrame, known: pd.DataFrame, rest: np.ndarray, k: int,
+                      chunk: int = 2048) -> np.ndarray:
+    """For the items at positions ``rest`` of one space: the issue (or "outlier") that more than half of their
+    ``k`` most similar known items had in the last run; "outlier" when no issue has such a majority."""
+    last = rows["item_id"].map(dict(zip(known["item_id"], known["issue_id"]))).to_numpy(dtype=object)
+    seen = np.flatnonzero(pd.notna(last))
+    out = np.full(len(rest), OUTLIER, dtype=object)
+    if len(seen) < k:
+        return out
+    labels = last[seen]
+    for start in range(0, len(rest), chunk):
+        part = rest[start:start + chunk]
+        sims = vecs[part] @ vecs[seen].T
+        sims[np.isin(seen, part)[None, :] & (seen[None, :] == part[:, None])] = -np.inf  # not itself
+        nearest = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        for i, neighbours in enumerate(labels[nearest]):
+            values, counts = np.unique(neighbours.astype(str), return_counts=True)
+            top = int(counts.argmax())
+            if counts[top] * 2 > k and values[top] != OUTLIER:
+                out[start + i] = values[top]
     return out
 
 
