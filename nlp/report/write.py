@@ -61,12 +61,20 @@ def _write_files(folder: Path, html: str, markdown: str, tables: dict[str, pd.Da
 
 
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with every text cell a spreadsheet would read as a formula prefixed with ``'`` (CSV injection)."""
+    """``frame`` with every text cell a spreadsheet would read as a formula prefixed with ``'`` (CSV injection);
+    a carriage return in a cell becomes a line feed (which the CSV writer quotes; a bare CR it does not)."""
     out = frame.copy()
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(lambda v: f"'{v}" if isinstance(v, str) and _FORMULA.match(v) else v)
+            out[col] = out[col].map(_neutral)
     return out
+
+
+def _neutral(value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return f"'{value}" if _FORMULA.match(value) else value
 
 
 def _swap_in(staging: Path, out_dir: Path) -> None:
