@@ -26,10 +26,12 @@ _URL = re.compile(f"(?:https?|ftp)://{_URL_CHARS}+", re.IGNORECASE)
 # a site without a scheme followed by a path (shop.example.com/reset?token=...): kept unless it carries a token
 _BARE_URL = re.compile(f"(?<![\\w/@.\\-])(?:www\\.)?(?:[A-Za-z0-9\\-]+\\.)+[A-Za-z]{{2,}}(?::\\d+)?/{_URL_CHARS}*")
 _CREDENTIALS = re.compile(r"(?<![\w/])[\w.%+\-]+:[^\s@/:]+@(?:[\w\-]+\.)+[A-Za-z]{2,}\S*")  # user:password@host
-_DIGIT_RUN = re.compile(f"(?<![\\d.])(?<!\\d{_SEP})\\d(?:{_SEP}?\\d){{11,18}}(?!{_SEP}?\\d)")  # 12-19 digits, maybe grouped
+# 12-19 digits, maybe grouped, and no more digits on either side (a card, a My Number)
+_DIGIT_RUN = re.compile(f"(?<![\\d.])(?<!\\d{_SEP})\\d(?:{_SEP}?\\d){{11,18}}(?!{_SEP}?\\d)")
 _PHONE_PATTERNS = (
     # +81 90-1234-5678, +81 (0)3 1234 5678, +1 415 555 0199
-    re.compile(f"(?<![\\d+])\\+\\d{{1,3}}{_SEP}?(?:\\(0\\){_SEP}?)?\\(?\\d{{1,4}}\\)?(?:{_SEP}?\\d{{2,4}}){{2,3}}(?!\\d)"),
+    re.compile(f"(?<![\\d+])\\+\\d{{1,3}}{_SEP}?(?:\\(0\\){_SEP}?)?\\(?\\d{{1,4}}\\)?(?:{_SEP}?\\d{{2,4}}){{2,3}}"
+               f"(?!\\d)"),
     # 03-1234-5678, 090ー1234ー5678, (03)1234-5678, 03(1234)5678, 0120-123-456: 10 or 11 digits in all
     re.compile(f"(?<![\\d+])(?:\\(\\s?0\\d{{1,4}}\\s?\\)\\s?|0\\d{{1,4}}(?:{_SEP}{{1,2}}|\\s?\\(\\s?))\\d{{1,4}}"
                f"(?:{_SEP}{{1,2}}|\\s?\\)\\s?)\\d{{3,4}}(?!\\d)"),
@@ -48,8 +50,8 @@ _IPV4 = re.compile(r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25
 _IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
 _VERSION = re.compile(r"(?:\b[vV]|ver\.?|version|バージョン|[vV]er\.?)\s?$", re.IGNORECASE)
 _KANJI = "(?:(?![様殿])[\u4e00-\u9fff\u3005])"  # 様 and 殿 are the honorific, never part of the name
-_NAME = re.compile(f"(?<![A-Za-z\\[])(?:{_KANJI}{{2,4}}(?:\\s{_KANJI}{{1,4}})?"
-                   f"|[\u30a1-\u30fa\u30fc]{{2,10}}|[A-Z][a-z]{{1,15}}(?:\\s[A-Z][a-z]{{1,15}})?)\\s?"
+_NAME = re.compile(f"(?:{_KANJI}{{2,4}}(?:\\s{_KANJI}{{1,4}})?|[\u30a1-\u30fa][\u30a1-\u30fa\u30fc]{{1,9}}"
+                   f"|(?<![A-Za-z])[A-Z][a-z]{{1,15}}(?:\\s[A-Z][a-z]{{1,15}})?)\\s?"
                    f"(?=様(?![々子式相態])|さま|さん(?![ぽまごかざしせ])|殿)")
 # words before 様/さん/殿 that are not a person's name (お客様, 皆様, 担当者様, 神様, 仕様, 同様, 店員さん, ...):
 # one kanji never counts as a name; these, and any word ending in a role suffix, neither
@@ -76,6 +78,15 @@ def redact_pii(text: str, cfg: PiiConfig | None = None, *, handles: bool = False
     if not text:
         return text
     cfg = cfg or _DEFAULT
+    out = _redact_once(text, cfg, handles)
+    for _ in range(3):  # a placeholder can open what its text closed (+81...+81...): redact until nothing changes
+        if out == text:
+            break
+        text, out = out, _redact_once(out, cfg, handles)
+    return out
+
+
+def _redact_once(text: str, cfg: PiiConfig, handles: bool) -> str:
     out = text
     if cfg.url:
         out = _CREDENTIALS.sub("[URL]", out)

@@ -134,7 +134,6 @@ def test_each_class_can_be_switched_off_in_config(kind, tmp_path):
 # ---- open-ended shapes (hypothesis) ---------------------------------------------------------------------------
 
 SEPS = st.sampled_from(["-", "ー", "−", "–", "‐", "—", "―", "－", " ", ".", "・", "　"])
-DIGITS = st.text("0123456789", min_size=1)
 
 
 def _digits(n):
