@@ -1,6 +1,7 @@
 """PII redaction on real text: how many of each placeholder normalisation + redaction put into airline tweets
 (United + American, English, ingested as social posts: @handles kept) and the bilingual CX dev set (ja + en, as
-tickets: @handles redacted), with a few examples per class to read for false positives, and the time per text.
+tickets: @handles redacted), the time per text, and (printed, not stored: the data stays out of the repo) a few redacted texts per class
+to read for false positives.
 
     python -m bench.pii_redaction        # writes bench/results/pii_redaction.json
 """
@@ -21,7 +22,7 @@ _PLACEHOLDER = re.compile("|".join(re.escape(p) for p in PLACEHOLDERS))
 
 
 def redaction_counts(texts: list[str], handles: bool) -> dict:
-    """Placeholders per class, texts changed, examples (redacted text) and microseconds per text."""
+    """Placeholders per class, texts changed and microseconds per text (a few redacted texts are printed)."""
     counts, examples, changed = Counter(), {}, 0
     start = time.perf_counter()
     outs = [redact_pii(normalize_text(t), handles=handles) for t in texts]
@@ -33,8 +34,10 @@ def redaction_counts(texts: list[str], handles: bool) -> dict:
             counts[p] += 1
             if len(examples.setdefault(p, [])) < 5 and out not in examples[p]:
                 examples[p].append(out[:200])
+    for placeholder, shown in examples.items():
+        print(placeholder, *shown, sep="\n    ")
     return {"texts": len(texts), "texts_changed": changed, "placeholders": dict(sorted(counts.items())),
-            "us_per_text": round(1e6 * seconds / max(len(texts), 1), 1), "examples": examples}
+            "us_per_text": round(1e6 * seconds / max(len(texts), 1), 1)}
 
 
 def main() -> None:
