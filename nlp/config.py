@@ -70,6 +70,22 @@ class SourceConfig(_Model):
         return self
 
 
+class PiiConfig(_Model):
+    """Which classes of private string are redacted (each replaced by its placeholder) before anything is
+    stored; every class is on unless switched off here (nlp/pii.py)."""
+
+    email: bool = True  # [EMAIL]: ASCII or not, with the @ written ＠ or &#64;
+    phone: bool = True  # [PHONE]: Japanese (any dash, parentheses, unseparated) and international numbers
+    card: bool = True  # [CARD]: 13-19 digits passing the Luhn check, or grouped 4-4-4-4
+    mynumber: bool = True  # [MYNUMBER]: 12 digits whose last is a valid My Number check digit
+    url: bool = True  # [URL]: URLs carrying a query, a fragment, a token-like segment or user:password@
+    postcode: bool = True  # [POSTCODE]: 〒123-4567, 123-4567
+    address: bool = True  # [ADDRESS]: 都道府県 + 市区町村 + 番地 (東京都渋谷区神宮前1-2-3)
+    ip: bool = True  # [IP]: IPv4 (not after v/ver/version) and IPv6 addresses
+    name: bool = True  # [NAME]: a name before 様/さま/さん/殿 (田中様 -> [NAME]様; お客様, 皆様, 担当者様 stay)
+    handle: bool = True  # [HANDLE]: @handles in tickets and in the report's quotes (social posts keep them)
+
+
 class IngestConfig(_Model):
     timezone: str = "Asia/Tokyo"  # for dates written without one
     # how to read a numeric date whose order the value does not tell (24/03/05, 12/11/2026): None quarantines
@@ -82,6 +98,7 @@ class IngestConfig(_Model):
     max_field_chars: int = Field(default=16 * 1024 * 1024, ge=1024)
     # rows read, parsed and stored at a time: memory holds one batch of a file, not the file
     batch_size: int = Field(default=20000, ge=100)
+    pii: PiiConfig = Field(default_factory=PiiConfig)
 
     _timezone = field_validator("timezone")(_known_timezone)
 

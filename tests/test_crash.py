@@ -120,9 +120,13 @@ def test_a_killed_run_resumes_to_the_report_of_an_uninterrupted_one(where, fresh
     if where == "embed":  # the first space is cached, nothing of the uncommitted second one
         expected = fresh_run["snapshot"]["tables"]["embeddings"]["model_key"].value_counts()
         assert len(cached) == 1 and cached == {k: expected[k] for k in cached}
-    else:  # killed between writing report.md and renaming it: the half-done file never has the final name
-        out_dir = next((tmp_path / "reports").iterdir())
-        assert sorted(os.listdir(out_dir)) == [".report.md.tmp", "report.html"]
+    else:  # killed between writing report.md and renaming it: the half-done file never has the final name, and
+        # the half-done report is in its own new folder, never in the report's (which is swapped in whole)
+        staging = next((tmp_path / "reports").iterdir())
+        assert staging.name.startswith(".") and staging.name.endswith(".new")
+        assert sorted(os.listdir(tmp_path / "reports")) == [staging.name]
+        assert sorted(os.listdir(staging)) == [".report.md.tmp", "report.html"]
+        out_dir = staging.with_name(staging.name[1:-len(".new")])
         assert len(store.table("assignments", "WHERE run_id = ?", [killed[0]])) > 0  # its results were saved,
         assert store.table("issues").empty  # but its issue states wait for the run to complete
 
@@ -137,6 +141,7 @@ def test_a_killed_run_resumes_to_the_report_of_an_uninterrupted_one(where, fresh
     if where == "publish":
         assert Path(summary["report"]).parent == out_dir
         assert not any(name.endswith(".tmp") for name in os.listdir(out_dir))
+        assert sorted(os.listdir(tmp_path / "reports")) == [out_dir.name]  # the killed run's folder is gone
     got = without_ingest_counts(snapshot_run(config, summary))
     assert_same_run(got, without_ingest_counts(fresh_run["snapshot"]))  # vectors included, byte for byte
 

@@ -43,7 +43,7 @@ def build_report(cfg: PipelineConfig, tables: dict[str, pd.DataFrame], meta: dic
             "mean_sentiment": _mean(in_stage["sentiment"]),
             "outliers": int((in_stage["cluster_id"] == "outlier").sum()),
             "weekly": _series(stage_weekly, "stage", key, weeks),
-            "pain_points": [{**_pain_point(row, tables["issue_weekly"], weeks),
+            "pain_points": [{**_pain_point(row, tables["issue_weekly"], weeks, cfg),
                              "cx": issue_cx(tables["issue_metrics"], row.cluster_id, labels),
                              "impacts": pain_point_impacts(row, labels),
                              "all_verbatims": all_verbatims(cfg, scored, row.cluster_id),
@@ -94,7 +94,7 @@ def all_verbatims(cfg: PipelineConfig, scored: pd.DataFrame, cluster_id: str) ->
     own = own.sort_values(["created_at", "item_id"], ascending=[False, True])
     seen, rows = set(), []
     for r in own.itertuples():
-        text = redact_pii(r.text, handles=True)
+        text = redact_pii(r.text, cfg.ingest.pii, handles=True)
         if gist(text) in seen:
             continue
         seen.add(gist(text))
@@ -128,7 +128,7 @@ def _change(cfg: PipelineConfig, a) -> dict:
             else a.detail}
 
 
-def _pain_point(row, issue_weekly: pd.DataFrame, weeks: list) -> dict:
+def _pain_point(row, issue_weekly: pd.DataFrame, weeks: list, cfg: PipelineConfig) -> dict:
     return {
         "rank": int(row.rank), "cluster_id": row.cluster_id, "label": row.label, "lang": row.lang,
         "keyphrases": list(row.keyphrases), "count": int(row.count), "share_of_stage": float(row.share_of_stage),
@@ -138,7 +138,7 @@ def _pain_point(row, issue_weekly: pd.DataFrame, weeks: list) -> dict:
         "parts": {"volume": float(row.volume_score), "negativity": float(row.negativity_score),
                   "growth": float(row.growth_score), "severity": float(row.severity_score),
                   "impact": float(row.impact_score)},
-        "verbatims": [redact_pii(v, handles=True) for v in row.verbatims],
+        "verbatims": [redact_pii(v, cfg.ingest.pii, handles=True) for v in row.verbatims],
         "weekly": _series(issue_weekly, "cluster_id", row.cluster_id, weeks),
     }
 
@@ -168,7 +168,7 @@ def _followup_row(cfg: PipelineConfig, row) -> dict:
             "urgency": float(row.urgency), "stage": row.stage, "stage_name": stage_name(cfg, row.stage),
             "customer_id": row.customer_id if isinstance(row.customer_id, str) else "",
             "source_id": row.source_id if isinstance(row.source_id, str) else "",
-            "text": redact_pii(row.text, handles=True)[:300]}
+            "text": redact_pii(row.text, cfg.ingest.pii, handles=True)[:300]}
 
 
 def _ratio(a: int, b: int) -> float:

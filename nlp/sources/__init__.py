@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 from nlp import language, normalize, pii
-from nlp.config import IngestConfig, SourceConfig
+from nlp.config import IngestConfig, PiiConfig, SourceConfig
+from nlp.normalize import decode_text
 from nlp.pii import redact_pii
 from nlp.schema import OPTIONAL_FIELDS, QUARANTINE_COLUMNS, REQUIRED_FIELDS, conform, stable_hash
 from nlp.sources import canonical, dates
@@ -66,13 +67,13 @@ def iter_source(source: SourceConfig, ingest: IngestConfig, base_dir: Path, now:
     seen: dict[str, str] = {}  # item_id -> content_hash of the source's first row with that id
     if not paths:
         reason = f"no file matches {source.path!r} (relative to {base_dir})"
-        yield _batch(source, 0, _items(), [_q(source, source.path, 0, reason, "")], seen, None)
+        yield _batch(source, ingest.pii, 0, _items(), [_q(source, source.path, 0, reason, "")], seen, None)
     salt = stable_hash(_CODE, source.model_dump_json(), ingest.model_dump_json(exclude={"batch_size"}))
     for path in paths:
         try:
             records = read_file(path, source.format, source.encoding, ingest.batch_size, ingest.max_field_chars)
         except SourceFileError as exc:
-            yield _batch(source, 0, _items(), [_q(source, str(path), 0, str(exc), "")], seen, None)
+            yield _batch(source, ingest.pii, 0, _items(), [_q(source, str(path), 0, str(exc), "")], seen, None)
             continue
         try:
             mapping, unmapped = resolve_mapping(source, records.columns), None
@@ -80,15 +81,15 @@ def iter_source(source: SourceConfig, ingest: IngestConfig, base_dir: Path, now:
             mapping, unmapped = None, str(exc)
         rows = iter(records.rows)
         if (first := next(rows, None)) is None:  # a header and no rows: nothing to lose, but say which encoding
-            yield _batch(source, 0, _items(), [], seen, records.encoding)
+            yield _batch(source, ingest.pii, 0, _items(), [], seen, records.encoding)
             continue
         rows = chain([first], rows)
         while chunk := list(islice(rows, ingest.batch_size)):
             good = [r for r in chunk if not isinstance(r, BadRow)]
             quarantine = [_q(source, str(path), b.row_number, b.reason, b.raw) for b in chunk if isinstance(b, BadRow)]
             if mapping is None:
-                quarantine += [_q(source, str(path), n, unmapped, _raw(r)) for n, r in good]
-                yield _batch(source, len(chunk), _items(), quarantine, seen, records.encoding)
+                quarantine += [_q(source, str(path), n, unmapped, r) for n, r in good]
+                yield _batch(source, ingest.pii, len(chunk), _items(), quarantine, seen, records.encoding)
                 continue
             hashes = [stable_hash(salt, _storable(_raw(record, sort=True))) for _, record in good]
             stored = _known(known, hashes)
@@ -103,14 +104,14 @@ def iter_source(source: SourceConfig, ingest: IngestConfig, base_dir: Path, now:
                     parsed_hashes.append(row_hash)
                     parsed_at.append(position)
                 except RowError as exc:
-                    quarantine.append(_q(source, str(path), number, str(exc), _raw(record)))
+                    quarantine.append(_q(source, str(path), number, str(exc), record))
                 except Exception as exc:  # noqa: BLE001 - one row never sinks the night; its message may quote it
                     reason = f"row {number} could not be read ({type(exc).__name__}); please report it"
-                    quarantine.append(_q(source, str(path), number, reason, _raw(record)))
+                    quarantine.append(_q(source, str(path), number, reason, record))
             frame = pd.concat([_items(pd.DataFrame(parsed), parsed_hashes, parsed_at),
                                _items(stored.loc[reused], reused, reused_at)]).sort_index(kind="stable")
-            yield _batch(source, len(chunk), frame.reset_index(drop=True), quarantine, seen, records.encoding,
-                         len(reused))
+            yield _batch(source, ingest.pii, len(chunk), frame.reset_index(drop=True), quarantine, seen,
+                         records.encoding, len(reused))
 
 
 def _known(known: KnownRows | None, hashes: list[str]) -> pd.DataFrame:
@@ -126,8 +127,8 @@ def _items(frame: pd.DataFrame | None = None, row_hashes: list[str] = (), positi
         pd.Index(list(positions), dtype=int))
 
 
-def _batch(source: SourceConfig, rows_read: int, frame: pd.DataFrame, quarantine: list[dict], seen: dict[str, str],
-           encoding: str | None, reused: int = 0) -> SourceBatch:
+def _batch(source: SourceConfig, pii: PiiConfig, rows_read: int, frame: pd.DataFrame, quarantine: list[dict],
+           seen: dict[str, str], encoding: str | None, reused: int = 0) -> SourceBatch:
     """The batch without the ids seen earlier in this source: an exact repeat of an id is a duplicate; the same
     id with another text is a conflict to look at (quarantined; the first one is kept)."""
     keep, dupes = np.ones(len(frame), dtype=bool), 0
@@ -143,8 +144,8 @@ def _batch(source: SourceConfig, rows_read: int, frame: pd.DataFrame, quarantine
         else:
             quarantine.append(_q(source, source.path, 0, f"duplicate id {source_id!r} with a different text "
                                  "(the first one was kept)", text))
-    return SourceBatch(source.name, rows_read, frame[keep].reset_index(drop=True), _quarantine(quarantine), dupes,
-                       encoding, reused)
+    return SourceBatch(source.name, rows_read, frame[keep].reset_index(drop=True), _quarantine(quarantine, pii),
+                       dupes, encoding, reused)
 
 
 def describe_kinds() -> dict[str, dict[str, list[str]]]:
@@ -194,16 +195,32 @@ def _raw(record: dict, sort: bool = False) -> str:
     return json.dumps(record, ensure_ascii=False, default=str, sort_keys=sort)
 
 
-def _q(source: SourceConfig, path: str, number: int, reason: str, raw: str) -> dict:
+def _q(source: SourceConfig, path: str, number: int, reason: str, raw: str | dict) -> dict:
+    """A quarantined row; ``raw``: the line as read, or the record (redacted value by value by ``_quarantine``)."""
+    return {"source_name": source.name, "source_path": path, "row_number": number, "reason": reason, "raw": raw}
+
+
+def _clean(text: str, pii: PiiConfig) -> str:
     # the raw row is kept for a person to fix it, but never with PII in it, nor in the reason (which may quote a
-    # value from a shifted column); both are made storable as UTF-8 (a lone surrogate kept as its escape)
-    return {"source_name": source.name, "source_path": path, "row_number": number,
-            "reason": redact_pii(_storable(reason), handles=True), "raw": redact_pii(_storable(raw), handles=True)}
+    # value from a shifted column): both are redacted in the form items are (entities decoded, NFKC, no
+    # zero-width characters), so ＠, &#64; and full-width digits hide nothing; a lone surrogate is kept as its
+    # escape, so the row is storable as UTF-8
+    return redact_pii(decode_text(_storable(text)), pii, handles=True)
 
 
 def _storable(text: str) -> str:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def _quarantine(rows: list[dict]) -> pd.DataFrame:
+def _clean_value(value: object, pii: PiiConfig) -> object:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    cleaned = _clean(text, pii)
+    return value if cleaned == text and not isinstance(value, str) else cleaned  # a number stays a number
+
+
+def _quarantine(rows: list[dict], pii: PiiConfig) -> pd.DataFrame:
+    rows = [{**row, "reason": _clean(row["reason"], pii),
+             "raw": _clean(row["raw"], pii) if isinstance(row["raw"], str) else json.dumps(
+                 {_clean(str(k), pii): _clean_value(v, pii) for k, v in row["raw"].items()}, ensure_ascii=False,
+                 default=str)} for row in rows]
     return pd.DataFrame(rows, columns=list(QUARANTINE_COLUMNS))

@@ -11,7 +11,7 @@ import pandas as pd
 
 from nlp.config import IngestConfig, SourceConfig
 from nlp.language import detect_language
-from nlp.normalize import normalize_text
+from nlp.normalize import decode_text, normalize_text
 from nlp.pii import redact_pii
 from nlp.schema import OPTIONAL_FIELDS, REQUIRED_FIELDS, stable_hash
 from nlp.sources.dates import parse_datetime
@@ -69,7 +69,7 @@ def to_item(record: dict, mapping: dict[str, list[str]], source: SourceConfig, i
     body = normalize_text(" ".join(_as_text(v) for v in get("text", all_=True) if _as_text(v)))
     subject = normalize_text(_as_text(get("subject")))
     text = f"{subject} / {body}" if subject and body and subject not in body else (body or subject)
-    text = redact_pii(text, handles=source.kind == "ticket")
+    text = redact_pii(text, ingest.pii, handles=source.kind == "ticket")
     extra = _KIND_FIELDS[source.kind](get, source, ingest)
     scored_answer = source.kind == "survey" and any(extra[k] is not None for k in ("nps", "csat", "ces"))
     if not text.strip() and scored_answer:
@@ -92,17 +92,17 @@ def to_item(record: dict, mapping: dict[str, list[str]], source: SourceConfig, i
         "content_hash": stable_hash(text),
         "lang": detect_language(text),
         "author_hash": stable_hash("author", author.lower()) if author else None,
-        "customer_id": redact_pii(_as_text(get("customer_id")).strip()) or None,
+        "customer_id": _customer_id(_as_text(get("customer_id")).strip(), ingest) or None,
         "answered": _yes_no(get("answered"), "answered"),
     }
     item.update(extra)
-    item["segments"] = _segments(get, source)
+    item["segments"] = _segments(get, source, ingest)
     key = source_id if source_id else f"{created.isoformat()}|{text}|{item['customer_id']}|{_scores(extra)}"
     item["item_id"] = stable_hash(source.name, key)
     return item
 
 
-def _segments(get: Callable, source: SourceConfig) -> str | None:
+def _segments(get: Callable, source: SourceConfig, ingest: IngestConfig) -> str | None:
     """The row's segment values as a JSON object (normalised, PII-redacted, at most 80 characters each; an empty
     value is left out); None when the source declares no segment."""
     if not source.segments:
@@ -110,8 +110,15 @@ def _segments(get: Callable, source: SourceConfig) -> str | None:
     values = {}
     for name in sorted(source.segments):
         raw = _as_text(get(f"segment:{name}")).strip()
-        values[name] = (redact_pii(normalize_text(raw) or "") or "").strip()[:80] if raw else ""
+        values[name] = (redact_pii(normalize_text(raw) or "", ingest.pii) or "").strip()[:80] if raw else ""
     return json.dumps({k: v for k, v in values.items() if v}, ensure_ascii=False, sort_keys=True)
+
+
+def _customer_id(value: str, ingest: IngestConfig) -> str:
+    # an id is kept as written unless it holds PII (an email, a phone number), looked for in its decoded form
+    decoded = decode_text(value)
+    redacted = redact_pii(decoded, ingest.pii)
+    return value if redacted == decoded else redacted
 
 
 def _review_fields(get: Callable, source: SourceConfig, ingest: IngestConfig) -> dict:
