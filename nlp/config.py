@@ -148,15 +148,15 @@ class EmbedConfig(_Model):
 class ClusterConfig(_Model):
     reducer: Literal["umap", "pca", "none"] = "umap"
     # subtract a space's mean vector before reducing: "auto" does it where the embedder says its vectors share
-    # a common direction (averaged word vectors: +0.04 NMI on Japanese themes; MiniLM: -0.03, so not there)
+    # a common direction (averaged word vectors gain from it, MiniLM loses: bench/results/quality.json)
     center: Literal["auto", "always", "never"] = "auto"
     n_components: int = 5
     n_neighbors: int = 15
     # UMAP's optimisation epochs for a fit (None: UMAP's own, 500 up to 10,000 rows, else 200). 200 at any size:
-    # the same NMI on banking77 test (0.853 vs 0.851, 3 seeds) and themes, and a 7,000-row fit in 4 s, not 28 s
+    # the same NMI on banking77 and themes at a fraction of the fit time (bench/results/quality.json, speed.json)
     n_epochs: int | None = Field(default=200, ge=10)
     min_cluster_size: int = 10
-    min_samples: int = 5  # 10 (HDBSCAN's default): BERTopic's NMI on banking77, the sample's surge 13 days later
+    min_samples: int = 5  # 10 (HDBSCAN's default) finds the sample's surge later (bench/results/nightly.json)
     min_items: int = 12  # a language with fewer items is not clustered (all outliers)
     window_days: int | None = 90  # cluster the items of the last N days before the run's end date (None: all)
     # between full refits, a nightly run puts only its new items into the known issues (nearest centroid
@@ -229,7 +229,7 @@ class IssuesConfig(_Model):
     relabel_below: float = 0.34  # keyphrase Jaccard below which a matched issue takes the new label
     # a delta run puts a new item into an issue when its similarity to the issue's centroid reaches what this
     # share of the issue's members reach (higher = stricter: more new items left to form new issues)
-    radius_quantile: float = 0.25  # bench/nightly.py: 0.1 → delays 7/10 days, 9.8 alarms/30 d; 0.25 → 1/3, 4.3
+    radius_quantile: float = 0.25  # lower: later detection and more alarms (bench/nightly.py, README)
     # a delta run makes a new issue of a group of leftover items only when the group's radius reaches this
     # quantile of the known issues' radii in its space (a loose group is a catch-all the next full fit would
     # not find; bench/trust.py)

@@ -119,7 +119,7 @@ class OnnxEncoder:
             if int8:
                 from onnxruntime.quantization import QuantType, quantize_dynamic
 
-                # per channel: cosine to PyTorch's vectors 0.992 on average (0.963 per tensor), the same speed
+                # per channel: closer to PyTorch's vectors than per tensor at the same speed (bench/onnx.py)
                 quiet = _DropMessage("pre-processing before quantization")  # its advice is for image models
                 logging.getLogger().addFilter(quiet)
                 try:

@@ -5,8 +5,7 @@
 - ``spacy_vectors.v2``: a SIF-weighted mean (Arora et al. 2017: weight a / (a + p(w))), with p(w) from the
   word's row in the vector table under Zipf's law (the tables are built most-frequent-first; a pruned word
   shares the row of its nearest kept word), so the vector never depends on the corpus being embedded.
-  Measured (bench/quality.py, mean NMI over 5 UMAP seeds): chABSA 0.327 -> 0.363; koe's Japanese themes
-  0.720 -> 0.716 (no change beyond seed noise)."""
+  Its figures against v1 are in bench/results/quality.json and the README (bench/quality.py)."""
 
 from __future__ import annotations
 
