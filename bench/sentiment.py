@@ -51,6 +51,10 @@ def methods(vectors: np.ndarray, rules: np.ndarray, own=None) -> dict[str, np.nd
            "shipped_head": classes(blended_scores(shipped_head().predict_proba(vectors, rules), rules, cfg))}
     if own is not None:
         out["own_labels_head"] = classes(blended_scores(own.predict_proba(vectors, rules), rules, cfg))
+    for weight in (0.3, 0.8, 1.0):  # sentiment.head_weight: the trade-off between the head and the rules
+        other = cfg.model_copy(update={"head_weight": weight})
+        out[f"shipped_head_weight_{weight}"] = classes(
+            blended_scores(shipped_head().predict_proba(vectors, rules), rules, other))
     return out
 
 
@@ -64,7 +68,7 @@ def fitted(vectors: np.ndarray, rules: np.ndarray, labels: np.ndarray, source: s
 
 def evaluate(name: str, truth: np.ndarray, predicted: dict[str, np.ndarray], note: str) -> dict:
     out = {"note": note, **{m: scores(truth, p) for m, p in predicted.items()}}
-    print(name, {m: (v["macro_f1"], v["accuracy"]) for m, v in out.items() if m != "note"}, flush=True)
+    print(name, {m: v["macro_f1"] for m, v in out.items() if m != "note"}, flush=True)
     return out
 
 
