@@ -310,7 +310,8 @@ def sentiment_items(cfg: PipelineConfig, items: pd.DataFrame, tokens: list[Token
     else:
         store, embedder = Store(cfg.store.path), get_embedder(cfg.sentiment.embedder)
         head, info = _sentiment_head(cfg, items, tokens, store, embedder)
-        vectors = _head_vectors(cfg, store, embedder, scoped["text"].tolist(), scoped_tokens)
+        vectors = _head_vectors(cfg, store, embedder, scoped["text"].tolist(), scoped_tokens,
+                                scoped["content_hash"].tolist())
         scored = score_sentiment(scoped, scoped_tokens, cfg.sentiment, head, vectors)
         clusters = scoped[["item_id"]].merge(assigned[["item_id", "cluster_id"]], on="item_id", how="left")
         per_issue = _issue_text_scores(cfg, store, embedder, head, scoped, vectors, scored["text_sentiment"],
@@ -346,7 +347,7 @@ def _sentiment_head(cfg: PipelineConfig, items: pd.DataFrame, tokens: list[Token
     for k, tok in zip(missing, tokenize_texts([texts[k] for k in missing], [langs[k] for k in missing])):
         rated_tokens[k] = tok
     rules = np.array([text_sentiment(t, tok) for t, tok in zip(texts, rated_tokens)], dtype=float)
-    vectors = _head_vectors(cfg, store, embedder, texts, rated_tokens)
+    vectors = _head_vectors(cfg, store, embedder, texts, rated_tokens, items["content_hash"].iloc[rated].tolist())
     head = fit_ratings_head(vectors, rules, labels[rated], embedder.model_key, cfg.sentiment)
     store.save_sentiment_head(key, len(rated), head.to_bytes())
     return head, {**plan, "head": "ratings", "head_key": key, "cached": False}
@@ -368,9 +369,14 @@ def _issue_text_scores(cfg: PipelineConfig, store: Store, embedder, head: Sentim
                         cfg.sentiment.issue_sentence_margin)
 
 
-def _head_vectors(cfg: PipelineConfig, store: Store, embedder, texts: list[str], tokens: list[Tokens]) -> np.ndarray:
-    """Vectors of ``texts`` in the sentiment head's space, through the store's embedding cache."""
-    hashes = [stable_hash(t) for t in texts]
+def _head_vectors(cfg: PipelineConfig, store: Store, embedder, texts: list[str], tokens: list[Tokens],
+                  hashes: list[str] | None = None) -> np.ndarray:
+    """Vectors of ``texts`` in the sentiment head's space: items' (``hashes``: their content hashes) through the
+    store's embedding cache, so `koe purge` deletes them with their items; sentences embedded afresh."""
+    if not texts:
+        return np.zeros((0, 0), dtype=np.float32)
+    if hashes is None:
+        return embed_texts(texts, tokens, embedder, cfg.embed.batch_size)
     cached = store.cached_embeddings(hashes, embedder.model_key)
     first = {h: k for k, h in reversed(list(enumerate(hashes))) if h not in cached}
     todo = sorted(first.values())
@@ -378,7 +384,7 @@ def _head_vectors(cfg: PipelineConfig, store: Store, embedder, texts: list[str],
         new = embed_texts([texts[k] for k in todo], [tokens[k] for k in todo], embedder, cfg.embed.batch_size)
         store.save_embeddings([hashes[k] for k in todo], new, embedder.model_key)
         cached.update(zip((hashes[k] for k in todo), new))
-    return np.vstack([cached[h] for h in hashes]).astype(np.float32) if texts else np.zeros((0, 512), np.float32)
+    return np.vstack([cached[h] for h in hashes]).astype(np.float32)
 
 
 @task(retries=2, retry_delay_seconds=5)
