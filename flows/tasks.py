@@ -366,7 +366,7 @@ def _issue_text_scores(cfg: PipelineConfig, store: Store, embedder, head: Sentim
     sentence_vectors = _head_vectors(cfg, store, embedder, texts, sentence_tokens)
     scores = blended_scores(head.predict_proba(sentence_vectors, rules), rules, cfg.sentiment)
     return issue_scores(cluster_ids, vectors, item_scores.to_numpy(dtype=float), owner, sentence_vectors, scores,
-                        cfg.sentiment.issue_sentence_margin)
+                        cfg.sentiment.issue_sentence_margin, cfg.sentiment.neutral_band)
 
 
 def _head_vectors(cfg: PipelineConfig, store: Store, embedder, texts: list[str], tokens: list[Tokens],

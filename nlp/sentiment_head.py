@@ -164,17 +164,20 @@ def split_sentences(text: str) -> list[str]:
 
 def issue_scores(cluster_ids: np.ndarray, item_vectors: np.ndarray, item_scores: np.ndarray,
                  sentence_owner: np.ndarray, sentence_vectors: np.ndarray, sentence_scores: np.ndarray,
-                 margin: float) -> np.ndarray:
-    """Each item's score for its issue: the mean score of its sentences closest to the issue's centroid (the
-    mean of its items' vectors), those within ``margin`` cosine of the closest; the item's own score for an
-    outlier or an item of one sentence. ``sentence_owner[k]`` is the row of the item sentence k belongs to."""
+                 margin: float, neutral_band: float) -> np.ndarray:
+    """Each item's score for its issue: the mean score of its sentences that carry an opinion (outside the
+    neutral band) and lie closest to the issue's centroid (the mean of its items' vectors), those within
+    ``margin`` cosine of the closest. The item's own score for an outlier, an item of one sentence or one whose
+    sentences carry no opinion: a short aside (「またです。」「改善してください。」) lies near every centroid
+    and would otherwise speak for the issue. ``sentence_owner[k]``: the row of the item sentence k is in."""
     out = np.asarray(item_scores, dtype=float).copy()
     clusters = np.asarray(cluster_ids).astype(str)
     centroids = {c: _unit(item_vectors[clusters == c].mean(axis=0)) for c in np.unique(clusters) if c != "outlier"}
     owners = np.asarray(sentence_owner)
     for row in np.unique(owners):
         mine = np.flatnonzero(owners == row)
-        if len(mine) < 2 or clusters[row] not in centroids:
+        mine = mine[np.abs(sentence_scores[mine]) >= neutral_band]
+        if len(mine) == 0 or clusters[row] not in centroids:
             continue
         sims = sentence_vectors[mine] @ centroids[clusters[row]]
         out[row] = float(np.mean(sentence_scores[mine][sims >= sims.max() - margin]))

@@ -195,7 +195,8 @@ def test_an_issue_gets_the_sentiment_of_the_sentences_about_it(use_embedder):
     s_scored = _head_scores(sentences + sentences, ["ja"] * 4, use_embedder)
     s_vectors = embed_texts(sentences * 2, tokenize_texts(sentences * 2, ["ja"] * 4), use_embedder)
     out = issue_scores(clusters, vectors, scored["text_sentiment"].to_numpy(), np.array([0, 0, 4, 4]),
-                       s_vectors, s_scored["text_sentiment"].to_numpy(), SentimentConfig().issue_sentence_margin)
+                       s_vectors, s_scored["text_sentiment"].to_numpy(), SentimentConfig().issue_sentence_margin,
+                       SentimentConfig().neutral_band)
     assert out[0] < SentimentConfig().negative_below  # the delay issue: the late delivery
     assert out[4] > SentimentConfig().neutral_band  # the staff issue: the praise
     assert out[1:4].tolist() == scored["text_sentiment"].iloc[1:4].round(4).tolist()  # one sentence: its own
@@ -207,3 +208,21 @@ def test_rules_alone_still_available():
     items = conform(pd.DataFrame({"item_id": ["a"], "text": [text], "lang": ["ja"]}))
     out = score_sentiment(items, [tok], SentimentConfig(model="rules.v1"))
     assert out["sentiment"].iloc[0] == round(text_sentiment(text, tok), 4)
+
+
+def test_an_aside_without_opinion_does_not_speak_for_the_issue(use_embedder):
+    """An issue of short replies 「またです」 (again): the item's aside lies nearer the centroid than its
+    complaint, yet the complaint, the sentence with an opinion, is what speaks for the issue."""
+    item = "またです。クーポンコードがどうしても適用されない😡"
+    others = ["またです", "またです。", "またです。クーポンが使えない"]
+    texts, langs = [item, *others], ["ja"] * 4
+    scored = _head_scores(texts, langs, use_embedder)
+    vectors = embed_texts(texts, tokenize_texts(texts, langs), use_embedder)
+    sentences = split_sentences(item)
+    s_scored = _head_scores(sentences, ["ja"] * len(sentences), use_embedder)
+    s_vectors = embed_texts(sentences, tokenize_texts(sentences, ["ja"] * len(sentences)), use_embedder)
+    assert abs(s_scored["text_sentiment"].iloc[0]) < SentimentConfig().neutral_band  # the aside: no opinion
+    out = issue_scores(np.array(["coupon"] * 4), vectors, scored["text_sentiment"].to_numpy(),
+                       np.zeros(len(sentences), dtype=int), s_vectors, s_scored["text_sentiment"].to_numpy(),
+                       SentimentConfig().issue_sentence_margin, SentimentConfig().neutral_band)
+    assert out[0] == s_scored["text_sentiment"].iloc[1] < SentimentConfig().negative_below
