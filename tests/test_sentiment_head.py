@@ -124,7 +124,7 @@ def _config(tmp_path, **sentiment):
 
 
 def test_a_store_with_enough_ratings_fits_its_own_head_once(tmp_path, use_embedder):
-    from flows.tasks import _sentiment_head
+    from flows.sentiment import _sentiment_head
 
     items = _rated_items()
     tokens = tokenize_texts(items["text"].tolist(), items["lang"].tolist())
@@ -147,7 +147,7 @@ def test_a_store_with_enough_ratings_fits_its_own_head_once(tmp_path, use_embedd
 
 
 def test_too_few_ratings_in_a_store_give_the_shipped_head(tmp_path, use_embedder):
-    from flows.tasks import _sentiment_head
+    from flows.sentiment import _sentiment_head
 
     items = _rated_items()
     cfg = _config(tmp_path)  # min_ratings 200 > 24
