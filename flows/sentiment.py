@@ -21,7 +21,8 @@ def sentiment_items(cfg: PipelineConfig, items: pd.DataFrame, tokens: list[Token
                     assigned: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     """Sentiment of the items in scope, per issue (``assigned``: item_id, cluster_id); the others (a delta run)
     keep the last run's score. Also what scored them, for the manifest: the rules, the shipped head or a head
-    fitted on the store's own ratings (with its key, counts, or why not)."""
+    fitted on the store's own ratings (with its key, counts, or why not). The ratings are those of the whole
+    window (``items``); the issue centroids come from the items in scope (in a delta run, the new ones)."""
     idx = np.flatnonzero(scope)
     scoped, scoped_tokens = items.iloc[idx].reset_index(drop=True), [tokens[i] for i in idx]
     if cfg.sentiment.model == "rules.v1":
