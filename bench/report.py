@@ -118,6 +118,44 @@ def onnx_table(o: dict) -> list[str]:
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 
 
+def sentiment_table(r: dict) -> list[str]:
+    """bench/sentiment.py: each data set x method, macro-F1 / accuracy and the confusion matrix."""
+    if not r:
+        return []
+    rows = [("jrte dev (ja hotel reviews)", r["jrte_dev"]), ("airline tweets, all (en)", r["airline"]["all"]),
+            ("airline tweets, odd ids (en)", r["airline"]["odd_ids"]),
+            ("bilingual_cx ja, odd ids", r["bilingual_cx"]["ja"]), ("bilingual_cx en, odd ids", r["bilingual_cx"]["en"]),
+            ("sample reviews vs stars, odd rows", r["sample_reviews"])]
+    names = {"rules": "rules.v1 (lexicon + VADER)", "shipped_head": "head.v1, shipped head",
+             "own_labels_head": "head.v1, head fitted on the data's own labels"}
+    out = ["### Sentiment: rules against the trained head (`python -m bench.sentiment`)", "",
+           "The shipped head learned from nlp/data/sentiment_seed.tsv and bilingual_cx's even ids only; the own-labels "
+           "head of jrte (its train rows) and of the airline tweets (even ids) is a measurement only, never shipped "
+           "(CC BY-NC-SA); the sample's own head is fitted on its even rows' stars, as a store fits its own.", "",
+           "| data set | method | macro-F1 | accuracy | n | confusion (rows truth neg/neu/pos, cols predicted) |",
+           "|---|---|---:|---:|---:|---|"]
+    for name, block in rows:
+        for method, label in names.items():
+            v = block.get(method)
+            if v:
+                matrix = " / ".join(" ".join(str(x) for x in row) for row in v["confusion"]["matrix"])
+                out.append(f"| {name} | {label} | {v['macro_f1']:.3f} | {v['accuracy']:.3f} | {v['n']} | {matrix} |")
+    weights = sorted({m.rsplit("_", 1)[1] for _, b in rows for m in b if m.startswith("shipped_head_weight_")},
+                     key=float)
+    if weights:
+        out += ["", "`sentiment.head_weight` against the rules (macro-F1 of the shipped head; 0.6 is the default): "
+                + "; ".join(f"{name}: " + ", ".join(f"{w} → {b[f'shipped_head_weight_{w}']['macro_f1']:.3f}"
+                                                     for w in weights) for name, b in rows
+                            if f"shipped_head_weight_{weights[0]}" in b)]
+    sp = r.get("speed_per_1000", {})
+    if sp:
+        out += ["", f"Speed per 1,000 items (one process): rules.v1 {sp['rules_v1_total_s']} s; head.v1 "
+                f"{sp['head_v1_total_s']} s (use.v1 embedding {sp['embed_use_v1_s']} s, the head itself "
+                f"{sp['head_s']} s; in a run the vectors come from the store's cache after the first)"
+                + (f"; {sp['note']}" if sp.get("note") else "") + "."]
+    return out
+
+
 def nightly_table(n: dict) -> list[str]:
     r = n.get("sample_daily_replay", {}).get("koe")
     if not r:
@@ -135,7 +173,8 @@ def nightly_table(n: dict) -> list[str]:
 def main() -> str:
     """Write summary.md and replace the block between the bench markers in README.md."""
     text = "\n".join(quality_tables(_load("quality")) + [""] + speed_table(_load("speed")) + [""]
-                      + onnx_table(_load("onnx")) + [""] + nightly_table(_load("nightly"))) + "\n"
+                      + onnx_table(_load("onnx")) + [""] + nightly_table(_load("nightly")) + [""]
+                     + sentiment_table(_load("sentiment"))) + "\n"
     (RESULTS / "summary.md").write_text(text, encoding="utf-8")
     readme = RESULTS.parents[1] / "README.md"
     content = readme.read_text(encoding="utf-8")

@@ -61,7 +61,7 @@ def _nightly(cfg: PipelineConfig, run: dict, since: str | None, until: str | Non
         issues = tasks.identify_issues(cfg, run["run_id"], items, assigned, clusters, vectors)
         issues["assigned"] = tasks.pinned_items(cfg, items, issues["assigned"], vectors)
     with _timed(run, "sentiment_and_stages"):
-        sentiment = tasks.sentiment_items(cfg, items, tokens, scope)
+        sentiment, run["sentiment"] = tasks.sentiment_items(cfg, items, tokens, scope, issues["assigned"])
         stages = tasks.stage_items(cfg, items, issues["assigned"], vectors)
     assignments = issues["assigned"].merge(stages, on="item_id").merge(sentiment[["item_id", "sentiment"]])
     tasks.save_results(cfg, run["run_id"], assignments, issues["clusters"], issues["issues"], issues["events"])
@@ -79,7 +79,7 @@ def publish(cfg: PipelineConfig, run: dict, items: pd.DataFrame, assignments: pd
             "rerendered_at": run.get("rerendered_at")}
     manifest = {"run_id": run["run_id"], "config": cfg.model_dump(), "versions": tasks.package_versions(),
                 "models": {k: v.model_dump() for k, v in cfg.embed.by_language.items()}, "ingest": ingest,
-                "counts": meta["counts"], "timings_s": run["timings"]}
+                "sentiment": run.get("sentiment", {}), "counts": meta["counts"], "timings_s": run["timings"]}
     with _timed(run, "publish"):
         written = tasks.publish_report(cfg, tables, meta, manifest)
     summary = {"run_id": run["run_id"], "report": written["report.html"], "files": written, **meta["counts"],

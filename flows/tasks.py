@@ -15,6 +15,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from flows.runner import Args, iter_partitions, map_partitions, partitions
+from flows.sentiment import sentiment_items  # noqa: F401 - the flow's sentiment task, kept here with the others
 from nlp.abuse import abuse_by_stage, abuse_kinds
 from nlp.alerts import issue_alerts, issue_cores
 from nlp.analysis import embedding_space, embedding_spaces, scored_items, space_spec
@@ -31,8 +32,8 @@ from nlp.report import build_report, render_html, render_markdown, stage_name, w
 from nlp.report.write import local_times
 from nlp.schema import stable_hash
 from nlp.segments import segment_lift, segment_metrics
+from nlp.sentiment import answer_sentiment
 from nlp.taxonomy import apply_taxonomy, load_taxonomy, pin_items, pinned_examples
-from nlp.sentiment import answer_sentiment, score_sentiment
 from nlp.sources import iter_source, source_paths
 from nlp.stages import assign_stages, stage_examples, stage_similarity, touchpoint_stages
 from nlp.store import Store
@@ -325,18 +326,6 @@ def pinned_items(cfg: PipelineConfig, items: pd.DataFrame, assigned: pd.DataFram
     get_run_logger().info("taxonomy: %d items in %d pinned issues", int(out["cluster_id"].str.startswith("pin-").sum()),
                           len(taxonomy.pinned))
     return out
-
-
-@task
-def sentiment_items(cfg: PipelineConfig, items: pd.DataFrame, tokens: list[Tokens | None],
-                    scope: np.ndarray) -> pd.DataFrame:
-    """Sentiment of the items in scope; the others (a delta run) keep the last run's score."""
-    scored = score_sentiment(items[scope], [tokens[i] for i in np.flatnonzero(scope)], cfg.sentiment)
-    if scope.all():
-        return scored
-    previous, _ = Store(cfg.store.path).latest_results()
-    kept = items.loc[~scope, ["item_id"]].merge(previous[["item_id", "sentiment"]], on="item_id", how="left")
-    return pd.concat([scored, kept], ignore_index=True).set_index("item_id").loc[items["item_id"]].reset_index()
 
 
 @task(retries=2, retry_delay_seconds=5)

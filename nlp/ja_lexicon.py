@@ -4,7 +4,7 @@ Keys are Sudachi dictionary forms (lemmas); values in [-1, 1]. Negation flips a 
 
 NEGATIVE = {
     # delivery / product
-    "遅い": -0.7, "遅れる": -0.7, "遅延": -0.8, "届く": 0.0, "破損": -0.9, "壊れる": -0.9, "割れる": -0.8,
+    "遅い": -0.7, "遅れる": -0.7, "遅れ": -0.7, "遅延": -0.8, "届く": 0.0, "破損": -0.9, "壊れる": -0.9, "割れる": -0.8,
     "汚れる": -0.6, "傷": -0.6, "不良": -0.8, "欠品": -0.7, "誤配": -0.8, "紛失": -0.8, "間違う": -0.6,
     "違う": -0.4, "足りる": 0.0, "不足": -0.5, "品切れ": -0.5, "高い": -0.3, "値上げ": -0.5,
     # app / site
@@ -78,6 +78,15 @@ PHRASES = {
     "期待しすぎ": -0.7, "申し分な": 0.8, "申し分あり": 0.8, "言うことな": 0.8, "言う事な": 0.8, "文句な": 0.7,
     "気に入": 0.7, "疲れが取れ": 0.6, "疲れがとれ": 0.6, "予想以上": 0.6, "期待以上": 0.8, "期待し過ぎ": -0.7, "でなりませ": -0.8, "でならな": -0.8, "てほしい": -0.3,
 }
+# an expectation that was not met: the praise before it is what the customer did not get
+UNMET = ("思っていたのに", "思ってたのに", "と思ったのに", "はずなのに", "はずが")
+# praise that is sarcasm beside a complaint in the same text: 「さすが、3日遅れ」「素晴らしい、また落ちた」
+SARCASM_PRAISE = ("さすが", "流石", "素晴らしい", "最高", "神", "見事", "お見事", "天才", "ありがとう")
+# openers that are sarcasm before a repeated failure: "great, another delay", "oh perfect, logged out again"
+EN_SARCASM_OPENERS = ("great", "perfect", "wonderful", "brilliant", "fantastic", "awesome", "amazing", "nice",
+                      "lovely", "love", "thanks", "thank", "cool", "wow")
+EN_REPEATED = ("again", "another", "once more")
+EN_INTENT = ("will", "'ll", "would", "definitely", "next time")  # "great, will order again" is praise
 NEGATED_EXISTENCE = ("が", "は", "も")  # 清潔感がありません: a praised thing that is missing is a complaint
 
 # 「また利用したい」「又利用します」「これからも利用したい」: the wish to come back is praise, and its negation

@@ -54,6 +54,10 @@ CREATE TABLE IF NOT EXISTS pending_issues AS SELECT NULL::VARCHAR AS run_id, * F
 CREATE TABLE IF NOT EXISTS issue_events (
     run_id VARCHAR, issue_id VARCHAR, event VARCHAR, related_issue VARCHAR, detail VARCHAR
 );
+-- sentiment heads fitted on a store's own ratings, keyed by the hash of the rated texts, labels and fit
+CREATE TABLE IF NOT EXISTS sentiment_heads (
+    head_key VARCHAR PRIMARY KEY, n_ratings INTEGER, weights BLOB
+);
 CREATE TABLE IF NOT EXISTS clusters (
     run_id VARCHAR, cluster_id VARCHAR, lang VARCHAR, size INTEGER, label VARCHAR, keyphrases_json VARCHAR,
     verbatims_json VARCHAR, PRIMARY KEY (run_id, cluster_id)
@@ -306,6 +310,17 @@ class Store:
         with self.transaction() as con:
             con.register("incoming", frame)
             con.execute("INSERT INTO embeddings SELECT * FROM incoming ON CONFLICT DO NOTHING")
+
+    def sentiment_head(self, head_key: str) -> bytes | None:
+        """The weights of the head fitted on ratings under ``head_key`` (nlp.sentiment_head), None if none."""
+        with self.connect(read_only=True) as con:
+            row = con.execute("SELECT weights FROM sentiment_heads WHERE head_key = ?", [head_key]).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def save_sentiment_head(self, head_key: str, n_ratings: int, weights: bytes) -> None:
+        with self.transaction() as con:
+            con.execute("INSERT INTO sentiment_heads VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                        [head_key, n_ratings, weights])
 
     def start_run(self, run_id: str, started_at: pd.Timestamp, config: dict) -> None:
         with self.transaction() as con:

@@ -14,12 +14,13 @@ import pandas as pd
 from nlp.store import Store, StoreError, StoreLockedError
 
 _TABLES = ("items", "quarantine", "embeddings", "runs", "assignments", "issues", "pending_issues", "issue_events",
-           "clusters")
+           "clusters", "sentiment_heads")
 
 
 def purge_source(store: Store, name: str, run_id: str, at: pd.Timestamp) -> dict[str, int]:
-    """Delete every item and quarantine row of source ``name``, the run results of its items and the cached
-    vectors no other item shares, in one transaction recorded in ``runs`` (status 'purge'). Counts deleted.
+    """Delete every item and quarantine row of source ``name``, the run results of its items, the cached
+    vectors no other item shares and the sentiment heads fitted on ratings, in one transaction recorded in
+    ``runs`` (status 'purge'). Counts deleted.
     The caller holds the run lock."""
     mine = "SELECT content_hash FROM items WHERE source_name = ?"
     others = "SELECT content_hash FROM items WHERE source_name <> ?"
@@ -30,6 +31,8 @@ def purge_source(store: Store, name: str, run_id: str, at: pd.Timestamp) -> dict
                        [name, name]),
         "items": ("DELETE FROM items WHERE source_name = ?", [name]),
         "quarantine": ("DELETE FROM quarantine WHERE source_name = ?", [name]),
+        # heads fitted on ratings may have learned from the source's items: all go, the next run fits afresh
+        "sentiment_heads": ("DELETE FROM sentiment_heads", []),
     }
     with store.transaction() as con:
         counts = {table: int(con.execute(sql, params).fetchone()[0]) for table, (sql, params) in steps.items()}

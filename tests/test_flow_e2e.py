@@ -127,6 +127,10 @@ def test_outputs_and_manifest(runs):
     assert manifest["config"]["report"]["language"] == "ja"
     assert {"ingest", "embed", "cluster", "rank"} <= set(manifest["timings_s"])
     assert manifest["versions"]["spacy"].startswith("3.")
+    # the sample's 472 rated items with text (stars, CSAT, NPS) fit its own sentiment head, found in the store
+    # by the second run
+    assert manifest["sentiment"]["head"] == "ratings" and manifest["sentiment"]["cached"]
+    assert manifest["sentiment"]["n_ratings"] >= 200
     followup = pd.read_csv(files["followup.csv"])
     assert len(followup) > 0 and followup["priority"].is_monotonic_decreasing  # the work queue order
     html = open(files["report.html"], encoding="utf-8").read()
