@@ -40,6 +40,7 @@ bench: venv
 	$(BIN)/python -m bench.runners
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.onnx
+	$(BIN)/python -m bench.stages
 	$(BIN)/python -m bench.report
 
 sample: venv
