@@ -49,6 +49,7 @@ bench: venv sysdeps
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.onnx
 	$(BIN)/python -m bench.sentiment
+	$(BIN)/python -m bench.stages
 	$(BIN)/python -m bench.report
 	$(BIN)/koe run --config $(CONFIG) --replay weekly && $(BIN)/python -m bench.screens
 

@@ -170,11 +170,44 @@ def nightly_table(n: dict) -> list[str]:
             f"| median run time, full / delta (sample size) | {r['full_run_s_median']} s / {r['delta_run_s_median']} s |"]
 
 
+_METHODS = [("koe_before", "koe before (similarity.v1: top-3 examples + cluster smoothing)"),
+            ("nearest_prototype", "nearest prototype (description + examples averaged per stage)"),
+            ("koe_after_defaults", "koe after (calibrated.v2, config defaults)"),
+            ("koe_after_tuned", "koe after (calibrated.v2, settings chosen on even ids)")]
+
+
+def stages_tables(st: dict) -> list[str]:
+    """Stage accuracy on odd ids for the three methods (bench/stages.py), with the largest predicted/true share."""
+    if not st:
+        return []
+    out = ["### Journey stages (`python -m bench.stages`; accuracy on odd ids, settings chosen on even ids)", "",
+           "| data set | method | accuracy | largest stage share / true share | unassigned |", "|---|---|---:|---:|---:|"]
+    blocks = []
+    if "airline" in st:
+        a = st["airline"]
+        blocks.append((f"airline tweets, United + American (negative, reason mapped; n = {a['n_evaluated']})", a["methods"]))
+    for lang, block in st.get("bilingual", {}).get("by_language", {}).items():
+        blocks.append((f"bilingual_cx dev, {lang} ({block['koe_before']['all']['n']})", block))
+    for name, methods in blocks:
+        for key, label in _METHODS:
+            r = methods[key]["odd_ids"]
+            out.append(f"| {name} | {label} | {r['accuracy']:.3f} | {r['max_share_ratio']:.2f} | "
+                       f"{100 * r['unassigned_share']:.1f}% |")
+    if "airline" in st:
+        shares = st["airline"]["methods"]["koe_after_defaults"]["odd_ids"]["share"]
+        before = st["airline"]["methods"]["koe_before"]["odd_ids"]["share"]
+        out += ["", "Airline stage shares (odd ids): true / koe before / koe after (defaults)", "",
+                "| stage | true | before | after |", "|---|---:|---:|---:|"]
+        out += [f"| {k} | {100 * v['true']:.1f}% | {100 * before[k]['predicted']:.1f}% | {100 * v['predicted']:.1f}% |"
+                for k, v in shares.items()]
+    return out
+
+
 def main() -> str:
     """Write summary.md and replace the block between the bench markers in README.md."""
     text = "\n".join(quality_tables(_load("quality")) + [""] + speed_table(_load("speed")) + [""]
                       + onnx_table(_load("onnx")) + [""] + nightly_table(_load("nightly")) + [""]
-                     + sentiment_table(_load("sentiment"))) + "\n"
+                      + sentiment_table(_load("sentiment")) + [""] + stages_tables(_load("stages"))) + "\n"
     (RESULTS / "summary.md").write_text(text, encoding="utf-8")
     readme = RESULTS.parents[1] / "README.md"
     content = readme.read_text(encoding="utf-8")

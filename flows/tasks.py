@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata as md
 import platform
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +36,9 @@ from nlp.segments import segment_lift, segment_metrics
 from nlp.sentiment import answer_sentiment
 from nlp.taxonomy import apply_taxonomy, load_taxonomy, pin_items, pinned_examples
 from nlp.sources import iter_source, source_paths
-from nlp.stages import assign_stages, stage_examples, stage_similarity, touchpoint_stages
+from nlp.normalize import normalize_text
+from nlp.stages import (assign_stages, calibrated_stages, keyword_hits, prototype_similarity, stage_examples,
+                        stage_prototypes, stage_similarity, touchpoint_stages)
 from nlp.store import Store
 from nlp.tokenize import Tokens, tokenize_texts
 from nlp.trends import growth, period_trends, weekly_trends
@@ -288,17 +291,41 @@ def identify_issues(cfg: PipelineConfig, run_id: str, items: pd.DataFrame, assig
 @task
 def stage_items(cfg: PipelineConfig, items: pd.DataFrame, assigned: pd.DataFrame,
                 vectors: dict[str, np.ndarray]) -> pd.DataFrame:
-    """Journey stage per item: similarity to the stage examples in the item's own embedding space."""
+    """Journey stage per item, in the item's own embedding space: (calibrated.v2) against every stage's
+    prototypes (name, description, examples, keywords) with keyword evidence and the issue's vote, or
+    (similarity.v1) against the stage examples."""
+    sims = stage_similarities(cfg, items, vectors)
+    if cfg.stages.method == "calibrated.v2":
+        hits = keyword_hits(items["text"], cfg.stages.stages)
+        return calibrated_stages(items, sims, hits, assigned["cluster_id"], cfg.stages)
+    return assign_stages(items, sims, assigned["cluster_id"], cfg.stages)
+
+
+def stage_similarities(cfg: PipelineConfig, items: pd.DataFrame, vectors: dict[str, np.ndarray]) -> np.ndarray:
+    """(n_items, n_stages) similarity of each item to each stage in its own space (cfg.stages.method's way)."""
     space = embedding_space(items["lang"], cfg.embed)
-    stages = cfg.stages.stages
+    stages, v2 = cfg.stages.stages, cfg.stages.method == "calibrated.v2"
     sims = np.zeros((len(items), len(stages)), dtype=np.float32)
     spaces = embedding_spaces(cfg.embed)
     for name, vecs in vectors.items():
-        texts, owner, langs = stage_examples(stages, spaces[name])
-        tokens = tokenize_texts(texts, langs)
-        example_vecs = embed_texts(texts, tokens, get_embedder(space_spec(name, cfg.embed)))
-        sims[(space == name).to_numpy()] = stage_similarity(vecs, example_vecs, owner, len(stages), cfg.stages.top_k)
-    return assign_stages(items, sims, assigned["cluster_id"], cfg.stages)
+        spec = space_spec(name, cfg.embed)
+        texts, owner, langs = (stage_prototypes if v2 else stage_examples)(stages, spaces[name])
+        example_vecs = stage_vectors(spec, tuple(texts), tuple(langs))
+        mask = (space == name).to_numpy()
+        sims[mask] = prototype_similarity(vecs, example_vecs, owner, len(stages), cfg.stages,
+                                          center=get_embedder(spec).common_direction) if v2 else \
+            stage_similarity(vecs, example_vecs, owner, len(stages), cfg.stages.top_k)
+    return sims
+
+
+@lru_cache(maxsize=32)
+def stage_vectors(spec, texts: tuple[str, ...], langs: tuple[str, ...]) -> np.ndarray:
+    """The vectors of a config's stage prototypes with the items' embedder, normalised like the items' texts;
+    kept for the process (the same config embeds them once, whatever the number of runs)."""
+    normalized = [normalize_text(t) for t in texts]
+    vecs = embed_texts(normalized, tokenize_texts(normalized, list(langs)), get_embedder(spec))
+    vecs.setflags(write=False)
+    return vecs
 
 
 @task

@@ -201,9 +201,13 @@ class Stage(_Model):
     key: str
     name_ja: str
     name_en: str
-    description: str = ""
+    description: str = ""  # embedded as a prototype in English (and in Japanese when it is written in Japanese)
+    description_ja: str = ""  # the description in Japanese (a prototype for Japanese items)
     examples_ja: list[str] = Field(default_factory=list)
     examples_en: list[str] = Field(default_factory=list)
+    # words or short phrases that name this stage: embedded as prototypes and matched in the text (evidence)
+    keywords_ja: list[str] = Field(default_factory=list)
+    keywords_en: list[str] = Field(default_factory=list)
     source_kinds: list[str] = Field(default_factory=list)  # hint: these kinds lean to this stage
     channels: list[str] = Field(default_factory=list)  # hint: these ticket channels lean to this stage
     # survey touchpoints asked at this stage (a survey answer without a comment is placed by these alone)
@@ -212,9 +216,18 @@ class Stage(_Model):
 
 class StagesConfig(_Model):
     stages: list[Stage]
-    threshold: float = 0.25  # best similarity below this -> unassigned
+    threshold: float = 0.25  # similarity.v1: best similarity below this -> unassigned
     hint_bonus: float = 0.05
     top_k: int = 3  # similarity to a stage = mean of its top-k example similarities
+    # calibrated.v2: description, examples and keywords as prototypes, keyword evidence, per-stage bias removed,
+    # issue vote; similarity.v1: top-k example similarity + cluster smoothing (koe before issue 17)
+    method: Literal["calibrated.v2", "similarity.v1"] = "calibrated.v2"
+    centroid_weight: float = Field(default=0.3, ge=0, le=1)  # share of the stage centroid's cosine vs top-k texts
+    keyword_weight: float = Field(default=0.15, ge=0)  # added to a stage's score per matched keyword (max 2)
+    min_score: float = 0.0  # calibrated score (similarity above the stage's background) below this -> unassigned
+    temperature: float = Field(default=0.05, gt=0)  # softmax temperature turning calibrated scores into votes
+    prior_iterations: int = Field(default=3, ge=0)  # EM steps re-weighting votes by the night's stage shares
+    issue_vote_weight: float = Field(default=0.5, ge=0, le=1)  # share of an issue's soft vote in its items' stage
 
     @field_validator("stages")
     @classmethod

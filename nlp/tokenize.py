@@ -19,6 +19,15 @@ JA_STOP = frozenset("""
 EN_STOP_EXTRA = frozenset("""get got use used would could also really just one even still thing things lot way
 please thank thanks hi hello amp im ive dont cant wont didnt doesnt""".split())
 _PLACEHOLDER = re.compile(r"^\[?[A-Z]+\]?$")
+# spaCy's English lemmas come from a lookup table without parts of speech: it turns nouns into another word
+# ("number" -> "numb" as if a comparative, "crew" -> "crow" as if a past tense, "taxes" -> "taxis") and nouns of
+# service into a verb that reads as another noun ("booking" -> "book", "shipping" -> "ship", "boarding" ->
+# "board"). These keep their own form (their plurals become it), so keyphrases and labels say what people wrote.
+_EN_OWN_LEMMA = """number crew ground booking rebooking shipping tracking boarding billing pricing packaging
+parking seating setting rating listing landing catering lodging banking wording clothing evening ceiling wedding
+meeting""".split()
+_EN_LEMMA_FIXES = {**{w: w for w in _EN_OWN_LEMMA}, **{f"{w}s": w for w in _EN_OWN_LEMMA},
+                   "taxes": "tax", "goods": "goods", "data": "data", "media": "media", "clothes": "clothes"}
 _JA_CONTENT = ("名詞-普通名詞", "名詞-固有名詞", "動詞-一般", "形容詞-一般", "形状詞-一般")
 _JA_NEGATORS = frozenset({"ない", "ず", "ぬ", "無い", "なし", "ねえ"})
 _JA_PREDICATE = ("動詞", "形容詞", "形状詞", "名詞-普通名詞-サ変可能")
@@ -132,7 +141,7 @@ def _en_tokens(doc) -> Tokens:
     lemmas, negated, content = [], [], []
     negate_until = -1
     for i, tok in enumerate(doc):
-        lemma = tok.lemma_.lower()
+        lemma = _en_lemma(tok)
         if lemma in ("not", "no", "never", "n't", "nothing", "cannot") or lemma.endswith("n't"):
             negate_until = i + 3
         lemmas.append(lemma)
@@ -140,10 +149,14 @@ def _en_tokens(doc) -> Tokens:
         if tok.is_alpha and len(lemma) >= 2 and lemma not in EN_STOP and lemma not in EN_STOP_EXTRA \
                 and not _PLACEHOLDER.match(tok.text):
             content.append(lemma)
-    words = [t.lemma_.lower() if t.is_alpha and not _PLACEHOLDER.match(t.text) else "|" for t in doc]
+    words = [_en_lemma(t) if t.is_alpha and not _PLACEHOLDER.match(t.text) else "|" for t in doc]
     phrases = [f"{a} {b}" for a, b in zip(words, words[1:])
                if a in content and b in content and a != b]
     return Tokens("en", lemmas, negated, content, phrases)
+
+
+def _en_lemma(tok) -> str:
+    return _EN_LEMMA_FIXES.get(tok.text.lower(), tok.lemma_.lower())
 
 
 def _is_kanji(text: str) -> bool:
