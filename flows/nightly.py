@@ -15,6 +15,7 @@ from prefect.utilities.annotations import quote
 from flows import tasks
 from flows.preflight import check_before_work, empty_sources
 from flows.runner import partition_runner, runner_info
+from nlp.analysis import embedding_spaces, space_spec
 from nlp.config import PipelineConfig, load_config
 from nlp.pii import redact_pii
 from nlp.schema import stable_hash
@@ -74,7 +75,9 @@ def publish(cfg: PipelineConfig, run: dict, items: pd.DataFrame, assignments: pd
         tables = tasks.rank_items(cfg, items, assignments, clusters, issues, answers)
     meta = {**_meta(cfg, run, items, ingest), "n_answers_only": int(len(answers))}
     manifest = {"run_id": run["run_id"], "config": cfg.model_dump(), "versions": tasks.package_versions(),
-                "models": {k: v.model_dump() for k, v in cfg.embed.by_language.items()}, "ingest": ingest,
+                "models": {lang: space_spec(space, cfg.embed).model_dump()  # each language's embedder as run
+                           for space, langs in embedding_spaces(cfg.embed).items() for lang in langs},
+                "ingest": ingest,
                 "counts": meta["counts"], "timings_s": run["timings"]}
     with _timed(run, "publish"):
         written = tasks.publish_report(cfg, tables, meta, manifest)

