@@ -40,6 +40,7 @@ bench: venv
 	$(BIN)/python -m bench.runners
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.onnx
+	$(BIN)/python -m bench.bilingual bilingual_cx banking77
 	$(BIN)/python -m bench.report
 
 sample: venv

@@ -225,12 +225,15 @@ def cluster_items(cfg: PipelineConfig, items: pd.DataFrame, vectors: dict[str, n
     """(item_id, lang (embedding space), cluster_id, centrality; the clustering done): a full fit, or (delta)
     new items into known issues, with the new items that fit none clustered among themselves."""
     space, mode, centre = embedding_space(items["lang"], cfg.embed), plan["clustering"], cfg.cluster.center
+    shared = {name for name, langs in embedding_spaces(cfg.embed).items() if len(langs) > 1}
     centered = frozenset(lang for lang in vectors if centre == "always" or (
-        centre == "auto" and get_embedder(space_spec(lang, cfg.embed)).common_direction))
+        centre in ("auto", "per_language") and get_embedder(space_spec(lang, cfg.embed)).common_direction)
+        or (centre == "per_language" and lang in shared))
+    groups = items["lang"].reset_index(drop=True) if centre == "per_language" else None  # each language centred
     if mode == "delta":
-        assigned = _into_known_issues(cfg, items, space, vectors, centered, scope)
+        assigned = _into_known_issues(cfg, items, space, vectors, centered, scope, groups)
     else:
-        assigned = cluster_embeddings(items["item_id"], space, vectors, cfg.cluster, centered)
+        assigned = cluster_embeddings(items["item_id"], space, vectors, cfg.cluster, centered, groups)
         assigned = items[["item_id"]].merge(assigned, on="item_id", how="left")
     assigned["centrality"] = centrality(assigned, vectors)
     n_clusters = assigned.loc[assigned["cluster_id"] != "outlier", "cluster_id"].nunique()
@@ -240,7 +243,8 @@ def cluster_items(cfg: PipelineConfig, items: pd.DataFrame, vectors: dict[str, n
 
 
 def _into_known_issues(cfg: PipelineConfig, items: pd.DataFrame, space: pd.Series,
-                       vectors: dict[str, np.ndarray], centered: frozenset[str], scope: np.ndarray) -> pd.DataFrame:
+                       vectors: dict[str, np.ndarray], centered: frozenset[str], scope: np.ndarray,
+                       groups: pd.Series | None = None) -> pd.DataFrame:
     """New items into the known issues, each only within its issue's radius; the items in scope that fit none
     are clustered among themselves, and a group as tight as the known issues becomes a new issue (issue
     matching then names it), the rest stay outliers (nlp.issues.delta_clusters)."""
@@ -249,7 +253,7 @@ def _into_known_issues(cfg: PipelineConfig, items: pd.DataFrame, space: pd.Serie
     # items seen by the last run keep what it gave them (outliers too: the same data twice gives the same answer)
     seen = store.latest_members(include_outliers=True)
     return delta_clusters(base, vectors, seen, store.issue_states(), scope, cfg.cluster, cfg.issues, centered,
-                          model_keys(cfg))
+                          model_keys(cfg), groups)
 
 
 @task

@@ -300,20 +300,23 @@ def assign_to_issues(assigned: pd.DataFrame, vectors: dict[str, np.ndarray], kno
 
 def delta_clusters(assigned: pd.DataFrame, vectors: dict[str, np.ndarray], known: pd.DataFrame,
                    states: pd.DataFrame, scope: np.ndarray, cluster_cfg: ClusterConfig, cfg: IssuesConfig,
-                   centered: frozenset[str] = frozenset(), model_keys: dict[str, str] | None = None) -> pd.DataFrame:
+                   centered: frozenset[str] = frozenset(), model_keys: dict[str, str] | None = None,
+                   groups: pd.Series | None = None) -> pd.DataFrame:
     """A delta night: new items into the known issues (``assign_to_issues``), then the items in ``scope`` that
     fit none clustered among themselves (the full fit's HDBSCAN rules) so a new issue shows up between full fits.
     A group becomes a new issue (``<space>-new<nnn>``) only if it is as tight as the full fit's issues
     (``guard_new_issues``); the rest stay outliers. Same inputs as ``assign_to_issues``, plus ``scope`` (a bool
     per row of ``assigned``), the spaces to centre and each space's model key: only issue states of the same
-    model key take new items or set the new-issue floor (``same_model``)."""
+    model key take new items or set the new-issue floor (``same_model``); ``groups`` (aligned with ``assigned``,
+    e.g. item languages) centre each group on its own mean, as the full fit does."""
     states = same_model(states, model_keys)
     out = assign_to_issues(assigned, vectors, known, states)
     leftover = (out["cluster_id"] == OUTLIER).to_numpy() & scope
     for space, vecs in vectors.items():
         in_space = np.flatnonzero((out["lang"] == space).to_numpy())
         rows = np.flatnonzero(leftover[in_space])
-        labels = cluster_labels(vecs[rows], cluster_cfg, center=space in centered)
+        labels = cluster_labels(vecs[rows], cluster_cfg, center=space in centered,
+                                groups=None if groups is None else groups.to_numpy()[in_space[rows]])
         labels = guard_new_issues(vecs[rows], labels, new_issue_floor(states, space, cfg), cfg)
         found = labels >= 0
         out.loc[out.index[in_space[rows[found]]], "cluster_id"] = [f"{space}-new{k:03d}" for k in labels[found]]

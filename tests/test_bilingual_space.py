@@ -1,5 +1,6 @@
 """``embed.space: bilingual``: every language in one space embedded by ``embed.bilingual`` (USE Multilingual v3),
-so an issue can hold Japanese and English items; the demo config runs it on the bundled sample."""
+so an issue can hold Japanese and English items; ``cluster.center: per_language`` centres each language on its
+own mean there; the demo config runs both on the bundled sample."""
 
 import pandas as pd
 
@@ -20,8 +21,9 @@ def test_the_bilingual_space_holds_every_language_with_one_embedder():
 def test_the_demo_config_is_the_default_with_one_bilingual_space():
     demo, default = load_config(REPO / "configs" / "bilingual.yaml"), load_config(REPO / "configs" / "default.yaml")
     assert demo.embed.space == "bilingual" and default.embed.space == "per_language"
-    assert demo.model_dump(exclude={"embed", "store", "report"}) == default.model_dump(exclude={"embed", "store",
-                                                                                              "report"})
+    assert demo.cluster.center == "per_language" and default.cluster.center == "auto"
+    assert demo.model_dump(exclude={"embed", "store", "report", "cluster"}) == \
+        default.model_dump(exclude={"embed", "store", "report", "cluster"})
 
 
 def test_the_sample_in_one_space_gives_issues_holding_both_languages(tmp_path, prefect_harness):
@@ -29,7 +31,7 @@ def test_the_sample_in_one_space_gives_issues_holding_both_languages(tmp_path, p
     report shows their Japanese verbatims first, then the English ones marked (en)."""
     from flows.nightly import nightly
 
-    config = sample_config(tmp_path, embed={"space": "bilingual"})
+    config = sample_config(tmp_path, embed={"space": "bilingual"}, cluster={"center": "per_language"})
     nightly(str(config))
     store = Store(load_config(config).store.path)
     assignments, clusters = store.latest_results()
@@ -44,3 +46,28 @@ def test_the_sample_in_one_space_gives_issues_holding_both_languages(tmp_path, p
         assert any(marked) and marked == sorted(marked)  # the Japanese ones first, then the English ones
     states = store.issue_states()
     assert len(set(states["model_key"])) == 1 and states["model_key"].iloc[0].startswith("use.v1+spm:")
+
+
+def test_per_language_centring_lets_the_same_topic_in_two_languages_meet():
+    """Two languages whose vectors differ by a language direction: centred as one space they stay apart (a
+    cluster per topic and language); each language centred on its own mean, each topic is one cluster."""
+    import numpy as np
+
+    from nlp.cluster import cluster_labels
+    from nlp.config import ClusterConfig
+
+    rng = np.random.default_rng(3)
+    topics = rng.normal(size=(3, 16))
+    offset = rng.normal(size=16) * 3
+    truth = np.repeat(np.arange(3), 40)
+    langs = np.tile(np.repeat(["ja", "en"], 20), 3)
+    vecs = topics[truth] + np.where(langs[:, None] == "ja", offset, -offset) + rng.normal(size=(120, 16)) * 0.3
+    vecs = (vecs / np.linalg.norm(vecs, axis=1, keepdims=True)).astype(np.float32)
+    cfg = ClusterConfig(reducer="none", min_cluster_size=10, min_samples=5)
+    together = cluster_labels(vecs, cfg, center=True)
+    apart = {frozenset(langs[together == k]) for k in set(together.tolist()) - {-1}}
+    assert apart == {frozenset({"ja"}), frozenset({"en"})}  # no cluster holds both languages
+    per_language = cluster_labels(vecs, cfg, center=True, groups=langs)
+    for k in set(per_language.tolist()) - {-1}:
+        assert set(langs[per_language == k]) == {"ja", "en"} and len(set(truth[per_language == k])) == 1
+    assert (per_language >= 0).mean() > 0.9
