@@ -115,6 +115,34 @@ def onnx_table(o: dict) -> list[str]:
     return out
 
 
+_ROUTES = {"today": "today's default: two spaces (GiNZA SIF ja, MiniLM en)", "use": "use.v1 for both, one space",
+           "use_centred": "use.v1, each language centred", "concat_0.5": "USE ⊕ language block, weights 0.5 / 0.5",
+           "concat_0.7": "USE ⊕ language block, weights 0.7 / 0.3",
+           "concat_centred_0.5": "USE centred ⊕ language block, 0.5 / 0.5",
+           "concat_centred_0.7": "USE centred ⊕ language block, 0.7 / 0.3"}
+
+
+def bilingual_table(b: dict) -> list[str]:
+    r = b.get("bilingual_cx", {})
+    if not r:
+        return []
+    bank = b.get("banking77", {})
+    out = [f"### One space for ja and en? (bilingual_cx dev, {r['n']:,} texts, 20 themes × 25 ja + 25 en; means of "
+           f"{len(r['seeds'])} UMAP seeds, `python -m bench.bilingual`)", "",
+           "| route | NMI ja | NMI en | NMI both | ARI ja / en / both | outliers ja / en / both | themes held by one "
+           "bilingual issue (≥ half of each language) | themes whose ja and en share their main issue | issues with "
+           "≥ 20% of each language | banking77 test NMI |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for key, v in r["routes"].items():
+        pct = " / ".join(f"{100 * v[p]['outlier_share']:.0f}%" for p in ("ja", "en", "mixed"))
+        ari = " / ".join(f"{v[p]['ari']:.2f}" for p in ("ja", "en", "mixed"))
+        both = f"{v['mixed']['nmi']:.3f}" + (" (two spaces)" if v["spaces"] > 1 else "")
+        b77 = f"{bank[key]['nmi_mean']:.3f}" if key in bank else "—"
+        out.append(f"| {_ROUTES.get(key, key)} | {v['ja']['nmi']:.3f} | {v['en']['nmi']:.3f} | {both} | {ari} | {pct} | "
+                   f"{100 * v['bilingual_theme_share']:.0f}% | {100 * v.get('same_main_issue_share', 0):.0f}% | "
+                   f"{100 * v['bilingual_cluster_share']:.0f}% | {b77} |")
+    return out
+
+
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 
 
@@ -160,14 +188,32 @@ def nightly_table(n: dict) -> list[str]:
     r = n.get("sample_daily_replay", {}).get("koe")
     if not r:
         return []
-    delays = ", ".join(f"{k} {v} days" for k, v in sorted(r["detection_delay_days"].items())) or "not flagged"
-    return ["### Nightly runs (the sample replayed day by day, `python -m bench.nightly`)", "",
+    seeds = n["sample_daily_replay"].get("over_seeds")
+    if not seeds:
+        delays = ", ".join(f"{k} {v} days" for k, v in sorted(r["detection_delay_days"].items())) or "not flagged"
+        alarms = f"{r['stable_issue_alarms']} ({r['stable_issue_alarms_per_30_days']} per 30 days)"
+        by_label = None
+    else:
+        fmt = lambda per: ", ".join(f"{k} {'/'.join('—' if d is None else str(d) for d in v)} days"  # noqa: E731
+                                    for k, v in sorted(per.items()))
+        delays, by_label = fmt(seeds["detection_delay_days_per_seed"]), fmt(seeds["detection_delay_days_by_label_per_seed"])
+        alarms = (f"{' / '.join(map(str, seeds['stable_issue_alarms_per_seed']))} "
+                  f"(mean {seeds['stable_issue_alarms_per_30_days_mean']} per 30 days)")
+    title = "seeds " + "/".join(map(str, seeds["seeds"])) if seeds else "seed 42"
+    rows = ["### Nightly runs (the sample replayed day by day, `python -m bench.nightly`)", "",
+            f"An alert counts for a planted issue when most of the alerted issue's items come from the generator's "
+            f"theme of it (data/sample/generate.py); UMAP {title}, figures per seed.", "",
             "| measure | value |", "|---|---|",
             f"| days replayed | {r['days']} ({r['full_runs']} full fits, {r['delta_runs']} delta runs) |",
-            f"| issues that keep their id from one day to the next | {100 * r['id_kept_share_mean']:.0f}% |",
-            f"| detection delay of the planted issues (onset 2026-11-02) | {delays} |",
-            f"| alarms on stable issues | {r['stable_issue_alarms']} ({r['stable_issue_alarms_per_30_days']} per 30 days) |",
-            f"| median run time, full / delta (sample size) | {r['full_run_s_median']} s / {r['delta_run_s_median']} s |"]
+            f"| issues that keep their id from one day to the next | "
+            f"{100 * (seeds or r)['id_kept_share_mean']:.0f}% |",
+            f"| detection delay of the planted issues (onset 2026-11-02), by the alerted items' theme | {delays} |"]
+    if by_label:
+        rows.append(f"| the same by words of the alerted issue's label (as measured before; misleads) | {by_label} |")
+    rows += [f"| alarms on stable issues (alerted issue not mostly a planted theme) | {alarms} |",
+             f"| median run time, full / delta (sample size, seed {seeds['seeds'][0] if seeds else 42}) | "
+             f"{r['full_run_s_median']} s / {r['delta_run_s_median']} s |"]
+    return rows
 
 
 _METHODS = [("koe_before", "koe before (similarity.v1: top-3 examples + cluster smoothing)"),
@@ -207,7 +253,8 @@ def main() -> str:
     """Write summary.md and replace the block between the bench markers in README.md."""
     text = "\n".join(quality_tables(_load("quality")) + [""] + speed_table(_load("speed")) + [""]
                       + onnx_table(_load("onnx")) + [""] + nightly_table(_load("nightly")) + [""]
-                      + sentiment_table(_load("sentiment")) + [""] + stages_tables(_load("stages"))) + "\n"
+                      + sentiment_table(_load("sentiment")) + [""] + stages_tables(_load("stages")) + [""]
+                      + bilingual_table(_load("bilingual"))) + "\n"
     (RESULTS / "summary.md").write_text(text, encoding="utf-8")
     readme = RESULTS.parents[1] / "README.md"
     content = readme.read_text(encoding="utf-8")

@@ -16,6 +16,7 @@ from prefect.utilities.annotations import quote
 from flows import tasks
 from flows.preflight import check_before_work, empty_sources
 from flows.runner import partition_runner, runner_info
+from nlp.analysis import embedding_spaces, space_spec
 from nlp.config import PipelineConfig, load_config
 from nlp.pii import redact_pii
 from nlp.schema import stable_hash
@@ -78,8 +79,10 @@ def publish(cfg: PipelineConfig, run: dict, items: pd.DataFrame, assignments: pd
     meta = {**_meta(cfg, run, items, ingest), "n_answers_only": int(len(answers)),
             "rerendered_at": run.get("rerendered_at")}
     manifest = {"run_id": run["run_id"], "config": cfg.model_dump(), "versions": tasks.package_versions(),
-                "models": {k: v.model_dump() for k, v in cfg.embed.by_language.items()}, "ingest": ingest,
-                "sentiment": run.get("sentiment", {}), "counts": meta["counts"], "timings_s": run["timings"]}
+                "models": {lang: space_spec(space, cfg.embed).model_dump()  # each language's embedder as run
+                           for space, langs in embedding_spaces(cfg.embed).items() for lang in langs},
+                "ingest": ingest, "sentiment": run.get("sentiment", {}),
+                "counts": meta["counts"], "timings_s": run["timings"]}
     with _timed(run, "publish"):
         written = tasks.publish_report(cfg, tables, meta, manifest)
     summary = {"run_id": run["run_id"], "report": written["report.html"], "files": written, **meta["counts"],

@@ -23,7 +23,7 @@ from nlp.analysis import embedding_space, embedding_spaces, scored_items, space_
 from nlp.cluster import cluster_embeddings
 from nlp.config import PipelineConfig
 from nlp.embed import embed_texts, get_embedder
-from nlp.issues import delta_clusters, merged_clusters, track_issues
+from nlp.issues import delta_clusters, merged_clusters, same_model, track_issues
 from nlp.label import centrality, describe_clusters
 from nlp.listening import brand_mentions
 from nlp.metrics import metric_tables
@@ -198,10 +198,17 @@ def embed_items(cfg: PipelineConfig, items: pd.DataFrame, tokens: list[Tokens],
     return vectors, fresh
 
 
+def model_keys(cfg: PipelineConfig) -> dict[str, str]:
+    """Space name -> the model key (cache key) of its embedder: what issue centroids and radii are keyed by."""
+    return {space: get_embedder(space_spec(space, cfg.embed)).model_key for space in embedding_spaces(cfg.embed)}
+
+
 @task
 def plan_clustering(cfg: PipelineConfig, items: pd.DataFrame) -> dict:
     """'full' (UMAP + HDBSCAN from scratch) or 'delta' (new items into known issues): delta while the last full
-    fit used the same clustering and embedding config and is at most cluster.refit_every_days old."""
+    fit used the same clustering and embedding config, is at most cluster.refit_every_days old, and every active
+    issue was made by the model its space embeds with now (a changed model, or issues stored before koe kept model
+    keys: a full fit, which keeps issue ids by member overlap, nlp.issues.match_issues)."""
     store = Store(cfg.store.path)
     as_of = items["created_at"].max() if len(items) else pd.Timestamp.now(tz="UTC")
     # a delta run reuses the last run's sentiment and keyphrases: any config they depend on forces a full run
@@ -209,11 +216,15 @@ def plan_clustering(cfg: PipelineConfig, items: pd.DataFrame) -> dict:
                           cfg.sentiment.model_dump_json(), cfg.label.model_dump_json())
     last = store.last_full_fit()
     age = (as_of - pd.Timestamp(last["as_of"])) if last else None
+    states = store.issue_states()
+    active = states[states["status"] == "active"]
+    model_changed = len(same_model(active, model_keys(cfg))) < len(active)
     delta = bool(last and last.get("fit_key") == fit_key and pd.Timedelta(0) <= age
-                 <= pd.Timedelta(days=cfg.cluster.refit_every_days) and not store.issue_states().empty)
+                 <= pd.Timedelta(days=cfg.cluster.refit_every_days) and not states.empty and not model_changed)
     plan = {"clustering": "delta" if delta else "full", "as_of": str(as_of), "fit_key": fit_key}
-    get_run_logger().info("clustering: %s%s", plan["clustering"],
-                          f" (last full fit {age.days} days ago)" if age is not None else "")
+    get_run_logger().info("clustering: %s%s%s", plan["clustering"],
+                          f" (last full fit {age.days} days ago)" if age is not None else "",
+                          "; the known issues were made by another embedding model" if model_changed else "")
     return plan
 
 
@@ -223,12 +234,15 @@ def cluster_items(cfg: PipelineConfig, items: pd.DataFrame, vectors: dict[str, n
     """(item_id, lang (embedding space), cluster_id, centrality; the clustering done): a full fit, or (delta)
     new items into known issues, with the new items that fit none clustered among themselves."""
     space, mode, centre = embedding_space(items["lang"], cfg.embed), plan["clustering"], cfg.cluster.center
+    shared = {name for name, langs in embedding_spaces(cfg.embed).items() if len(langs) > 1}
     centered = frozenset(lang for lang in vectors if centre == "always" or (
-        centre == "auto" and get_embedder(space_spec(lang, cfg.embed)).common_direction))
+        centre in ("auto", "per_language") and get_embedder(space_spec(lang, cfg.embed)).common_direction)
+        or (centre == "per_language" and lang in shared))
+    groups = items["lang"].reset_index(drop=True) if centre == "per_language" else None  # each language centred
     if mode == "delta":
-        assigned = _into_known_issues(cfg, items, space, vectors, centered, scope)
+        assigned = _into_known_issues(cfg, items, space, vectors, centered, scope, groups)
     else:
-        assigned = cluster_embeddings(items["item_id"], space, vectors, cfg.cluster, centered)
+        assigned = cluster_embeddings(items["item_id"], space, vectors, cfg.cluster, centered, groups)
         assigned = items[["item_id"]].merge(assigned, on="item_id", how="left")
     assigned["centrality"] = centrality(assigned, vectors)
     n_clusters = assigned.loc[assigned["cluster_id"] != "outlier", "cluster_id"].nunique()
@@ -238,7 +252,8 @@ def cluster_items(cfg: PipelineConfig, items: pd.DataFrame, vectors: dict[str, n
 
 
 def _into_known_issues(cfg: PipelineConfig, items: pd.DataFrame, space: pd.Series,
-                       vectors: dict[str, np.ndarray], centered: frozenset[str], scope: np.ndarray) -> pd.DataFrame:
+                       vectors: dict[str, np.ndarray], centered: frozenset[str], scope: np.ndarray,
+                       groups: pd.Series | None = None) -> pd.DataFrame:
     """New items into the known issues, each only within its issue's radius; the items in scope that fit none
     are clustered among themselves, and a group as tight as the known issues becomes a new issue (issue
     matching then names it), the rest stay outliers (nlp.issues.delta_clusters)."""
@@ -246,7 +261,8 @@ def _into_known_issues(cfg: PipelineConfig, items: pd.DataFrame, space: pd.Serie
     base = pd.DataFrame({"item_id": items["item_id"].to_numpy(), "lang": space.to_numpy()})
     # items seen by the last run keep what it gave them (outliers too: the same data twice gives the same answer)
     seen = store.latest_members(include_outliers=True)
-    return delta_clusters(base, vectors, seen, store.issue_states(), scope, cfg.cluster, cfg.issues, centered)
+    return delta_clusters(base, vectors, seen, store.issue_states(), scope, cfg.cluster, cfg.issues, centered,
+                          model_keys(cfg), groups)
 
 
 @task
@@ -255,10 +271,10 @@ def describe_items(cfg: PipelineConfig, items: pd.DataFrame, assigned: pd.DataFr
     """Keyphrases, label and verbatims per cluster. A delta run describes only its new clusters; the known
     issues keep the last run's description (with this run's size)."""
     if plan["clustering"] != "delta":
-        return describe_clusters(assigned, items["text"], tokens, cfg.label)
+        return describe_clusters(assigned, items["text"], tokens, cfg.label, items["lang"], cfg.report.language)
     fresh = assigned["cluster_id"].str.contains("-new", regex=False).to_numpy()
     new = describe_clusters(assigned[fresh], items["text"][fresh], [tokens[i] for i in np.flatnonzero(fresh)],
-                            cfg.label)
+                            cfg.label, items["lang"][fresh], cfg.report.language)
     _, previous = Store(cfg.store.path).latest_results()
     sizes = assigned.loc[~fresh & (assigned["cluster_id"] != "outlier"), "cluster_id"].value_counts()
     known = previous[previous["cluster_id"].isin(sizes.index)].assign(
@@ -275,7 +291,7 @@ def identify_issues(cfg: PipelineConfig, run_id: str, items: pd.DataFrame, assig
     as_of = items["created_at"].max() if len(items) else pd.Timestamp.now(tz="UTC")
     previous = store.issue_states()
     mapping, issues, events = track_issues(assigned, clusters, vectors, previous, store.latest_members(), run_id,
-                                           as_of, cfg.issues)
+                                           as_of, cfg.issues, model_keys(cfg))
     labels = dict(zip(issues["issue_id"], issues["label"]))
     renamed = assigned.assign(cluster_id=assigned["cluster_id"].map(lambda c: mapping.get(c, c)))
     named = merged_clusters(clusters, mapping)  # near-duplicate issues are one

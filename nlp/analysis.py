@@ -10,7 +10,11 @@ from nlp.config import EmbedConfig, EmbedderSpec
 
 def embedding_spaces(cfg: EmbedConfig) -> dict[str, list[str]]:
     """Space name -> the languages embedded in it. Languages configured with the same embedder share one
-    space (e.g. a multilingual model for ja and en gives ``en+ja``), so their complaints can share a cluster."""
+    space (e.g. a multilingual model for ja and en gives ``en+ja``), so their complaints can share a cluster;
+    with ``space: bilingual`` every language is in one space."""
+    if cfg.space == "bilingual":
+        langs = sorted(cfg.by_language)
+        return {"+".join(langs): langs}
     groups: dict[EmbedderSpec, list[str]] = {}
     for lang in sorted(cfg.by_language):
         groups.setdefault(cfg.by_language[lang], []).append(lang)
@@ -26,7 +30,7 @@ def embedding_space(langs: pd.Series, cfg: EmbedConfig) -> pd.Series:
 
 def space_spec(space: str, cfg: EmbedConfig) -> EmbedderSpec:
     """The embedder of a space."""
-    return cfg.by_language[embedding_spaces(cfg)[space][0]]
+    return cfg.bilingual if cfg.space == "bilingual" else cfg.by_language[embedding_spaces(cfg)[space][0]]
 
 
 def scored_items(items: pd.DataFrame, assignments: pd.DataFrame) -> pd.DataFrame:

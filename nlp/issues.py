@@ -19,14 +19,19 @@ def match_issues(current: pd.DataFrame, previous: pd.DataFrame, cfg: IssuesConfi
     """One row per current cluster: cluster_id, issue_id (None = new), similarity, overlap, event
     (matched | new | split) and related_issue (for splits).
 
-    ``current``: cluster_id, space, centroid, members (set of item ids).
-    ``previous``: issue_id, space, centroid, members (set of item ids still in this run's window)."""
+    ``current``: cluster_id, space, centroid, members (set of item ids), optionally model_key.
+    ``previous``: issue_id, space, centroid, members (set of item ids still in this run's window), optionally
+    model_key. Centroids are compared only between the same model (the same model_key, or neither having one):
+    a previous issue made by another model (or in a space that no longer exists) is matched by member overlap
+    alone, within the current space that holds most of its members, so a change of embedder keeps issue ids."""
     rows = []
+    comparable, home = _comparable(current, previous)
     for space in sorted(set(current["space"])):
         cur = current[current["space"] == space].reset_index(drop=True)
-        prev = previous[previous["space"] == space].reset_index(drop=True)
+        take = (home == space).to_numpy()
+        prev = previous[take].reset_index(drop=True)
         shared = _shared(cur["members"], prev["members"])
-        sim, overlap = _similarity(cur, prev, shared, cfg.centroid_weight)
+        sim, overlap = _similarity(cur, prev, shared, cfg.centroid_weight, comparable[take])
         matched = {}
         if len(cur) and len(prev):
             for i, j in zip(*linear_sum_assignment(-sim)):
@@ -40,6 +45,30 @@ def match_issues(current: pd.DataFrame, previous: pd.DataFrame, cfg: IssuesConfi
             source = _main_source(shared[i], len(c["members"]), prev["issue_id"], cfg.split_merge_share)
             rows.append(_row(c, None, 0.0, 0.0, "split" if source else "new", source))
     return pd.DataFrame(rows, columns=["cluster_id", "issue_id", "similarity", "overlap", "event", "related_issue"])
+
+
+def _model_keys(frame: pd.DataFrame) -> pd.Series:
+    keys = frame["model_key"] if "model_key" in frame else pd.Series(None, index=frame.index, dtype=object)
+    return keys.astype(object).where(keys.notna(), None)
+
+
+def _comparable(current: pd.DataFrame, previous: pd.DataFrame) -> tuple[np.ndarray, pd.Series]:
+    """Per previous issue: whether its centroid may be compared with this run's (same space, same model key),
+    and the space it is matched in (its own; for one that is not comparable, the current space holding most of
+    its members, ties: the first in name order)."""
+    key_of = dict(zip(current["space"], _model_keys(current)))
+    keys = _model_keys(previous).to_numpy()
+    comparable = np.array([s in key_of and key_of[s] == k for s, k in zip(previous["space"], keys)], dtype=bool)
+    space_of_item = {i: s for s, m in zip(current["space"], current["members"]) for i in m}
+    home = []
+    for ok, space, members in zip(comparable, previous["space"], previous["members"]):
+        if ok:
+            home.append(space)
+            continue
+        counts = pd.Series([space_of_item[i] for i in members if i in space_of_item], dtype=object).value_counts()
+        best = sorted(counts[counts == counts.max()].index) if len(counts) else []
+        home.append(best[0] if best else None)
+    return comparable, pd.Series(home, index=previous.index, dtype=object)
 
 
 def merged_issues(matches: pd.DataFrame, current: pd.DataFrame, previous: pd.DataFrame,
@@ -113,17 +142,23 @@ def _shared(a: pd.Series, b: pd.Series) -> np.ndarray:
     return shared
 
 
-def _similarity(cur: pd.DataFrame, prev: pd.DataFrame, shared: np.ndarray,
-                weight: float) -> tuple[np.ndarray, np.ndarray]:
-    """weight x centroid cosine + (1 - weight) x member overlap (shared / the smaller member count)."""
+def _similarity(cur: pd.DataFrame, prev: pd.DataFrame, shared: np.ndarray, weight: float,
+                comparable: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """weight x centroid cosine + (1 - weight) x member overlap (shared / the smaller member count); for the
+    previous issues whose centroids are not ``comparable`` (another model made them), the overlap alone."""
     if not len(cur) or not len(prev):
         return np.zeros((len(cur), len(prev))), np.zeros((len(cur), len(prev)))
     sizes_c = np.array([len(m) for m in cur["members"]], dtype=float)
     sizes_p = np.array([len(m) for m in prev["members"]], dtype=float)
     base = np.minimum.outer(sizes_c, sizes_p)
     overlap = shared / np.where(base > 0, base, 1.0)
-    cosine = np.vstack(cur["centroid"].to_list()).astype(float) @ np.vstack(prev["centroid"].to_list()).astype(float).T
-    return weight * cosine + (1 - weight) * overlap, overlap
+    sim = overlap.copy()
+    if comparable.any():
+        cols = np.flatnonzero(comparable)
+        cosine = np.vstack(cur["centroid"].to_list()).astype(float) @ \
+            np.vstack(prev["centroid"].iloc[cols].to_list()).astype(float).T
+        sim[:, cols] = weight * cosine + (1 - weight) * overlap[:, cols]
+    return sim, overlap
 
 
 def _main_source(shared_row: np.ndarray, size: int, issue_ids: pd.Series, share: float) -> str | None:
@@ -142,17 +177,22 @@ def _row(c, issue_id, similarity, overlap, event, related) -> dict:
 
 def track_issues(assigned: pd.DataFrame, clusters: pd.DataFrame, vectors: dict[str, np.ndarray],
                  previous: pd.DataFrame, previous_members: pd.DataFrame, run_id: str, as_of: pd.Timestamp,
-                 cfg: IssuesConfig) -> tuple[dict[str, str], pd.DataFrame, pd.DataFrame]:
+                 cfg: IssuesConfig, model_keys: dict[str, str] | None = None,
+                 ) -> tuple[dict[str, str], pd.DataFrame, pd.DataFrame]:
     """Match this run's clusters to the known issues.
 
     Returns (cluster_id -> issue_id, issue rows to upsert, events). ``previous`` is the store's issue states,
-    ``previous_members`` the latest run's item_id -> issue_id (only members still in ``assigned`` count)."""
+    ``previous_members`` the latest run's item_id -> issue_id (only members still in ``assigned`` count),
+    ``model_keys`` the embedder's model key of each space (stored with the issues: centroids of another model are
+    never compared with this run's, ``match_issues``)."""
     centroids = cluster_centroids(assigned, vectors)
     ids = assigned[assigned["cluster_id"] != OUTLIER].groupby("cluster_id")["item_id"].apply(set)
     current = pd.DataFrame({"cluster_id": pd.Series(list(centroids), dtype=object),
                             "centroid": pd.Series(list(centroids.values()), dtype=object)})
     current["space"] = current["cluster_id"].map(dict(zip(assigned["cluster_id"], assigned["lang"])))
     current["members"] = current["cluster_id"].map(ids)
+    current["model_key"] = current["space"].map(model_keys or {}).astype(object)
+    current["model_key"] = current["model_key"].where(current["model_key"].notna(), None)
     # an issue's radius: the similarity to its centroid that most of its members reach (for nightly deltas)
     radius = assigned[assigned["cluster_id"] != OUTLIER].groupby("cluster_id")["centrality"] \
         .quantile(cfg.radius_quantile)
@@ -260,19 +300,24 @@ def assign_to_issues(assigned: pd.DataFrame, vectors: dict[str, np.ndarray], kno
 
 def delta_clusters(assigned: pd.DataFrame, vectors: dict[str, np.ndarray], known: pd.DataFrame,
                    states: pd.DataFrame, scope: np.ndarray, cluster_cfg: ClusterConfig, cfg: IssuesConfig,
-                   centered: frozenset[str] = frozenset()) -> pd.DataFrame:
+                   centered: frozenset[str] = frozenset(), model_keys: dict[str, str] | None = None,
+                   groups: pd.Series | None = None) -> pd.DataFrame:
     """A delta night: new items into the known issues (``assign_to_issues``), then the items in ``scope`` that
     fit none clustered among themselves (the full fit's HDBSCAN rules) so a new issue shows up between full fits.
     A group becomes a new issue (``<space>-new<nnn>``) only if it is as tight as the full fit's issues
-    (``guard_new_issues``); of the rest, an item joins the issue most of its nearest known items belong to
+    (``guard_new_issues``); of the rest, a new item joins the issue most of its nearest known items belong to
     (``_neighbour_issues``), the others stay outliers. Same inputs as ``assign_to_issues``, plus ``scope`` (a bool
-    per row of ``assigned``) and the spaces to centre."""
+    per row of ``assigned``), the spaces to centre and each space's model key: only issue states of the same
+    model key take new items or set the new-issue floor (``same_model``); ``groups`` (aligned with ``assigned``,
+    e.g. item languages) centre each group on its own mean, as the full fit does."""
+    states = same_model(states, model_keys)
     out = assign_to_issues(assigned, vectors, known, states)
     leftover = (out["cluster_id"] == OUTLIER).to_numpy() & scope
     for space, vecs in vectors.items():
         in_space = np.flatnonzero((out["lang"] == space).to_numpy())
         rows = np.flatnonzero(leftover[in_space])
-        labels = cluster_labels(vecs[rows], cluster_cfg, center=space in centered)
+        labels = cluster_labels(vecs[rows], cluster_cfg, center=space in centered,
+                                groups=None if groups is None else groups.to_numpy()[in_space[rows]])
         labels = guard_new_issues(vecs[rows], labels, new_issue_floor(states, space, cfg), cfg)
         found = labels >= 0
         out.loc[out.index[in_space[rows[found]]], "cluster_id"] = [f"{space}-new{k:03d}" for k in labels[found]]
@@ -312,6 +357,16 @@ def _neighbour_issues(vecs: np.ndarray, rows: pd.DataFrame, known: pd.DataFrame,
     return out
 
 
+def same_model(states: pd.DataFrame, model_keys: dict[str, str] | None) -> pd.DataFrame:
+    """The issue states made by the model of their space in ``model_keys`` (all of them without ``model_keys``):
+    a centroid of another model, even of the same dimension, is in another space."""
+    if model_keys is None:
+        return states
+    keys = _model_keys(states)
+    return states[[model_keys.get(s) is not None and model_keys.get(s) == k
+                   for s, k in zip(states["space"], keys)]]
+
+
 def new_issue_floor(states: pd.DataFrame, space: str, cfg: IssuesConfig) -> float:
     """The radius a new issue of ``space`` must reach: the cfg.new_issue_radius_quantile of the active issues'
     radii there (what the full fit found). Without any, +inf: no new issue until the next full fit."""
@@ -342,7 +397,8 @@ def group_radius(vecs: np.ndarray, quantile: float) -> float:
 
 def _issue_rows(matches, current, labels, previous, merged, run_id, as_of) -> pd.DataFrame:
     prev = previous.set_index("issue_id")
-    info = matches.merge(current[["cluster_id", "space", "centroid", "members", "radius"]], on="cluster_id")
+    info = matches.merge(current[["cluster_id", "space", "centroid", "members", "radius", "model_key"]],
+                         on="cluster_id")
     info = info.merge(labels, on="issue_id")
     rows = []
     for r in info.itertuples():
@@ -356,7 +412,7 @@ def _issue_rows(matches, current, labels, previous, merged, run_id, as_of) -> pd
                      "last_seen_run": run_id,
                      "first_seen_at": prev.at[r.issue_id, "first_seen_at"] if known else as_of,
                      "last_seen_at": as_of, "label_history": history, "centroid": r.centroid,
-                     "radius": r.radius})
+                     "radius": r.radius, "model_key": r.model_key})
     for m in merged.itertuples():
         row = prev.loc[m.issue_id].to_dict()
         rows.append({**row, "issue_id": m.issue_id, "status": "merged"})
@@ -364,7 +420,7 @@ def _issue_rows(matches, current, labels, previous, merged, run_id, as_of) -> pd
     for issue_id in sorted(gone):
         rows.append({**prev.loc[issue_id].to_dict(), "issue_id": issue_id, "status": "dormant"})
     columns = ["issue_id", "space", "label", "keyphrases", "size", "status", "first_seen_run", "last_seen_run",
-               "first_seen_at", "last_seen_at", "label_history", "centroid", "radius"]
+               "first_seen_at", "last_seen_at", "label_history", "centroid", "radius", "model_key"]
     return pd.DataFrame(rows, columns=columns)
 
 

@@ -101,22 +101,48 @@ def representative_verbatims(texts: list[str], scores: np.ndarray, n: int) -> li
     return out
 
 
-def describe_clusters(assigned: pd.DataFrame, texts: pd.Series, tokens: list[Tokens], cfg: LabelConfig) -> pd.DataFrame:
+def describe_clusters(assigned: pd.DataFrame, texts: pd.Series, tokens: list[Tokens], cfg: LabelConfig,
+                      langs: pd.Series | None = None, language: str | None = None) -> pd.DataFrame:
     """One row per cluster: cluster_id, lang, size, label, keyphrases, verbatims.
 
-    ``assigned`` (lang, cluster_id, centrality) rows align with ``texts`` and ``tokens``."""
-    keyphrases = cluster_keyphrases(assigned["cluster_id"].tolist(), tokens, cfg.n_keyphrases)
+    ``assigned`` (lang, cluster_id, centrality) rows align with ``texts``, ``tokens`` and ``langs`` (each item's
+    own language; ``lang`` of ``assigned`` is its embedding space). An issue that holds items of several
+    languages (a shared space) is described in the report's ``language``: its keyphrases and label come from its
+    members in that language (from all of them when it has none), its first cfg.n_verbatims verbatims are theirs,
+    and up to cfg.other_language_verbatims verbatims of each other language follow, marked "(en)", "(ja)"."""
+    langs = pd.Series(assigned["lang"].to_numpy() if langs is None else np.asarray(langs, dtype=object),
+                      index=assigned.index).astype(str)
+    frame = assigned.assign(text=texts.to_numpy(), item_lang=langs.to_numpy())
+    clustered = frame["cluster_id"] != OUTLIER
+    has_report_lang = set(frame.loc[clustered & (frame["item_lang"] == language), "cluster_id"])
+    own = (frame["item_lang"] == language) | ~frame["cluster_id"].isin(has_report_lang)
+    keyphrases = cluster_keyphrases(frame["cluster_id"].where(own, OUTLIER).tolist(), tokens, cfg.n_keyphrases)
     rows = []
-    frame = assigned.assign(text=texts.to_numpy())
-    for cid, group in frame[frame["cluster_id"] != OUTLIER].groupby("cluster_id", sort=True):
+    for cid, group in frame[clustered].groupby("cluster_id", sort=True):
         lang = group["lang"].iloc[0]
         terms = keyphrases.get(cid, [])
-        sep = "・" if lang.split("+") == ["ja"] else " / "
-        rows.append({
-            "cluster_id": cid, "lang": lang, "size": len(group),
-            "label": sep.join(terms[: cfg.max_label_terms]) or cid, "keyphrases": terms,
-            "verbatims": representative_verbatims(group["text"].tolist(), group["centrality"].to_numpy(),
-                                                  cfg.n_verbatims),
-        })
+        in_lang = group["item_lang"] == language
+        label_lang = language if in_lang.any() else group["item_lang"].mode().iloc[0]
+        sep = "・" if (lang.split("+") == ["ja"] or label_lang == "ja") else " / "
+        rows.append({"cluster_id": cid, "lang": lang, "size": len(group),
+                     "label": sep.join(terms[: cfg.max_label_terms]) or cid, "keyphrases": terms,
+                     "verbatims": _verbatims(group, language, cfg)})
     columns = ["cluster_id", "lang", "size", "label", "keyphrases", "verbatims"]
     return pd.DataFrame(rows, columns=columns)
+
+
+def _verbatims(group: pd.DataFrame, language: str | None, cfg: LabelConfig) -> list[str]:
+    """A cluster's verbatims: of one language, the most central; of several, cfg.n_verbatims of the report's
+    language (of the cluster's main language when it has none), then cfg.other_language_verbatims of each other
+    language, most central first; those not in the report's language are marked with their language."""
+    counts = group["item_lang"].value_counts()
+    if len(counts) < 2:
+        return representative_verbatims(group["text"].tolist(), group["centrality"].to_numpy(), cfg.n_verbatims)
+    main = language if language in counts.index else sorted(counts[counts == counts.max()].index)[0]
+    out = []
+    for lang in [main] + sorted(set(counts.index) - {main}):
+        members = group[group["item_lang"] == lang]
+        n = cfg.n_verbatims if lang == main else cfg.other_language_verbatims
+        picked = representative_verbatims(members["text"].tolist(), members["centrality"].to_numpy(), n)
+        out += picked if lang == language else [f"({lang}) {v}" for v in picked]
+    return out

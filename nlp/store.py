@@ -47,7 +47,8 @@ CREATE TABLE IF NOT EXISTS assignments (
 CREATE TABLE IF NOT EXISTS issues (
     issue_id VARCHAR PRIMARY KEY, space VARCHAR, label VARCHAR, keyphrases_json VARCHAR, size INTEGER,
     status VARCHAR, first_seen_run VARCHAR, last_seen_run VARCHAR, first_seen_at TIMESTAMPTZ,
-    last_seen_at TIMESTAMPTZ, label_history_json VARCHAR, centroid BLOB, radius DOUBLE
+    last_seen_at TIMESTAMPTZ, label_history_json VARCHAR, centroid BLOB, radius DOUBLE,
+    model_key VARCHAR  -- the embedder (its cache key) whose vectors made the centroid and radius
 );
 -- a run's issue states wait here until the run completes, so a run that dies midway changes no issue
 CREATE TABLE IF NOT EXISTS pending_issues AS SELECT NULL::VARCHAR AS run_id, * FROM issues LIMIT 0;
@@ -65,10 +66,19 @@ CREATE TABLE IF NOT EXISTS clusters (
 """
 
 
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    return {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ?",
+                                      [table]).fetchall()}
+
+
 def _migrate(con: duckdb.DuckDBPyConnection) -> None:
-    """A store written by an older koe gets the item columns added since (empty for its old rows)."""
-    have = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns "
-                                      "WHERE table_name = 'items'").fetchall()}
+    """A store written by an older koe gets the item columns added since (empty for its old rows), and its issue
+    states a model_key (NULL for the old ones: a model nobody knows, so the next run refits in full and keeps
+    their ids by member overlap, nlp.issues.match_issues)."""
+    for table in ("issues", "pending_issues"):
+        if "model_key" not in _columns(con, table):
+            con.execute(f"ALTER TABLE {table} ADD COLUMN model_key VARCHAR")
+    have = _columns(con, "items")
     for col, (dtype, _) in ITEM_COLUMNS.items():
         if col not in have:
             con.execute(f"ALTER TABLE items ADD COLUMN {col} {_SQL_TYPES[dtype]}")
@@ -339,11 +349,14 @@ class Store:
                          run_id])
 
     def issue_states(self) -> pd.DataFrame:
-        """Every known issue with its centroid (np.float32) and keyphrases (list)."""
+        """Every known issue with its centroid (np.float32), keyphrases (list) and the model_key of the embedder
+        whose vectors made its centroid and radius (None for issues stored before koe recorded it)."""
         if not self.path.exists():
             return pd.DataFrame(columns=["issue_id", "space", "label", "keyphrases", "centroid", "radius", "status",
-                                         "first_seen_run", "first_seen_at", "label_history"])
+                                         "first_seen_run", "first_seen_at", "label_history", "model_key"])
         frame = self.table("issues", "ORDER BY issue_id")
+        keys = frame["model_key"] if "model_key" in frame else pd.Series(None, index=frame.index)  # read-only, old
+        frame["model_key"] = keys.astype(object).where(keys.notna(), None)
         frame["centroid"] = [np.frombuffer(b, dtype=np.float32) for b in frame["centroid"]]
         frame["keyphrases"] = frame.pop("keyphrases_json").map(json.loads)
         frame["label_history"] = frame.pop("label_history_json").map(json.loads)
