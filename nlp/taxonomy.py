@@ -196,6 +196,12 @@ def apply_taxonomy(taxonomy: Taxonomy, scored: pd.DataFrame, clusters: pd.DataFr
     targets = {i: t for i, t in targets.items() if t in set(clusters["cluster_id"]) | set(known_issues)}
     if targets:
         scored["cluster_id"] = scored["cluster_id"].replace(targets)
+        # a target this run has no cluster for (dormant tonight) takes over the row of what merges into it
+        have = set(clusters["cluster_id"])
+        for source, target in targets.items():
+            if target not in have and source in have:
+                clusters.loc[clusters["cluster_id"] == source, "cluster_id"] = target
+                have.add(target)
         clusters = clusters[~clusters["cluster_id"].isin(targets)]
     sizes = scored["cluster_id"].value_counts()
     clusters = clusters.assign(size=clusters["cluster_id"].map(sizes).fillna(0).astype(int))

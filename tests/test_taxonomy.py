@@ -135,3 +135,11 @@ def test_the_taxonomy_holds_across_a_delta_run_and_a_full_fit(tmp_path, prefect_
     assert [results["delta"]["clustering"], results["full"]["clustering"]] == ["delta", "full"]
     manifest = json.loads(Path(results["full"]["files"]["manifest.json"]).read_text(encoding="utf-8"))
     assert manifest["config"]["taxonomy"]["path"] == str(taxonomy)
+
+
+def test_a_merge_into_an_issue_absent_tonight_keeps_its_items_under_the_target():
+    taxonomy = Taxonomy.model_validate({"issues": {"c2": {"merge_into": "c9"}}})
+    scored, clusters = _frames()
+    got, named, _ = apply_taxonomy(taxonomy, scored, clusters, {"c9"}, "ja")  # c9 known, not clustered tonight
+    assert set(got.loc[got["item_id"].str.startswith("b"), "cluster_id"]) == {"c9"}
+    assert set(got["cluster_id"]) - {OUTLIER} <= set(named["cluster_id"])  # every issue has its row
