@@ -2,7 +2,8 @@
 
 Only what differs by nature between two runs is made neutral, each by name: the run id, the run date (the day
 the run happened), the temporary directory and the step timings; ``without_ingest_counts`` also the ingest
-bookkeeping of a run that resumed another one's work (items new to the store, vectors newly embedded)."""
+bookkeeping of a run that resumed another one's work (items new to the store, vectors newly embedded, a sentiment
+head found in the store)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ _RUN_DATE = re.compile(r'"run_date": "\d{4}-\d{2}-\d{2}"')
 _TIMINGS = re.compile(r'"timings_s": \{[^}]*\}')
 # ingest counts that depend on what an earlier (killed) run already stored or embedded
 _INGEST_COUNTS = re.compile(r'"(new_items|already_stored|updated_items|new_quarantined|reused_rows|embedded)": \d+')
+# whether the sentiment head fitted on the store's ratings came from the store (an earlier run fitted it)
+_HEAD_CACHED = re.compile(r'"cached": (?:true|false)')
 
 
 def snapshot_run(config_path: Path, summary: dict) -> dict:
@@ -31,7 +34,8 @@ def snapshot_run(config_path: Path, summary: dict) -> dict:
 
 
 def without_ingest_counts(snapshot: dict) -> dict:
-    files = {name: _INGEST_COUNTS.sub(r'"\1": <n>', text) for name, text in snapshot["files"].items()}
+    files = {name: _HEAD_CACHED.sub('"cached": <cached>', _INGEST_COUNTS.sub(r'"\1": <n>', text))
+             for name, text in snapshot["files"].items()}
     return {**snapshot, "files": files}
 
 
