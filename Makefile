@@ -45,6 +45,7 @@ bench: venv sysdeps
 	$(BIN)/python -m bench.quality
 	$(BIN)/python -m bench.speed
 	$(BIN)/python -m bench.nightly
+	$(BIN)/python -m bench.nightly --config bilingual.yaml
 	$(BIN)/python -m bench.runners
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.onnx

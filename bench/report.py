@@ -209,10 +209,19 @@ def nightly_table(n: dict) -> list[str]:
             f"{100 * (seeds or r)['id_kept_share_mean']:.0f}% |",
             f"| detection delay of the planted issues (onset 2026-11-02), by the alerted items' theme | {delays} |"]
     if by_label:
-        rows.append(f"| the same by words of the alerted issue's label (as measured before; misleads) | {by_label} |")
+        rows.append(f"| the same by words of the alerted issue's label (as this bench measured before) | {by_label} |")
     rows += [f"| alarms on stable issues (alerted issue not mostly a planted theme) | {alarms} |",
              f"| median run time, full / delta (sample size, seed {seeds['seeds'][0] if seeds else 42}) | "
              f"{r['full_run_s_median']} s / {r['delta_run_s_median']} s |"]
+    b = n.get("sample_daily_replay_bilingual", {}).get("over_seeds")
+    if b:
+        fmt = lambda per: ", ".join(f"{k} {'/'.join('—' if d is None else str(d) for d in v)} days"  # noqa: E731
+                                    for k, v in sorted(per.items()))
+        rows += [f"| configs/bilingual.yaml (one USE space, each language centred), seeds {'/'.join(map(str, b['seeds']))}: "
+                 f"detection delay by theme | {fmt(b['detection_delay_days_per_seed'])} |",
+                 f"| configs/bilingual.yaml: alarms on stable issues | "
+                 f"{' / '.join(map(str, b['stable_issue_alarms_per_seed']))} (mean "
+                 f"{b['stable_issue_alarms_per_30_days_mean']} per 30 days); ids kept {100 * b['id_kept_share_mean']:.0f}% |"]
     return rows
 
 

@@ -19,7 +19,7 @@ from flows.runner import Args, iter_partitions, map_partitions, partitions
 from flows.sentiment import sentiment_items  # noqa: F401 - the flow's sentiment task, kept here with the others
 from nlp.abuse import abuse_by_stage, abuse_kinds
 from nlp.alerts import issue_alerts, issue_cores
-from nlp.analysis import embedding_space, embedding_spaces, scored_items, space_spec
+from nlp.analysis import configured_language, embedding_space, embedding_spaces, scored_items, space_spec
 from nlp.cluster import cluster_embeddings
 from nlp.config import PipelineConfig
 from nlp.embed import embed_texts, get_embedder
@@ -238,7 +238,8 @@ def cluster_items(cfg: PipelineConfig, items: pd.DataFrame, vectors: dict[str, n
     centered = frozenset(lang for lang in vectors if centre == "always" or (
         centre in ("auto", "per_language") and get_embedder(space_spec(lang, cfg.embed)).common_direction)
         or (centre == "per_language" and lang in shared))
-    groups = items["lang"].reset_index(drop=True) if centre == "per_language" else None  # each language centred
+    groups = configured_language(items["lang"], cfg.embed).reset_index(drop=True) \
+        if centre == "per_language" else None  # each language centred on its own mean
     if mode == "delta":
         assigned = _into_known_issues(cfg, items, space, vectors, centered, scope, groups)
     else:
@@ -270,11 +271,12 @@ def describe_items(cfg: PipelineConfig, items: pd.DataFrame, assigned: pd.DataFr
                    tokens: list[Tokens | None], plan: dict) -> pd.DataFrame:
     """Keyphrases, label and verbatims per cluster. A delta run describes only its new clusters; the known
     issues keep the last run's description (with this run's size)."""
+    langs = configured_language(items["lang"], cfg.embed)  # "other" items are described as the fallback language
     if plan["clustering"] != "delta":
-        return describe_clusters(assigned, items["text"], tokens, cfg.label, items["lang"], cfg.report.language)
+        return describe_clusters(assigned, items["text"], tokens, cfg.label, langs, cfg.report.language)
     fresh = assigned["cluster_id"].str.contains("-new", regex=False).to_numpy()
     new = describe_clusters(assigned[fresh], items["text"][fresh], [tokens[i] for i in np.flatnonzero(fresh)],
-                            cfg.label, items["lang"][fresh], cfg.report.language)
+                            cfg.label, langs[fresh], cfg.report.language)
     _, previous = Store(cfg.store.path).latest_results()
     sizes = assigned.loc[~fresh & (assigned["cluster_id"] != "outlier"), "cluster_id"].value_counts()
     known = previous[previous["cluster_id"].isin(sizes.index)].assign(

@@ -21,11 +21,15 @@ def embedding_spaces(cfg: EmbedConfig) -> dict[str, list[str]]:
     return {"+".join(langs): langs for langs in groups.values()}
 
 
+def configured_language(langs: pd.Series, cfg: EmbedConfig) -> pd.Series:
+    """Each item's language as the embedding sees it: its own, or the fallback language for one not configured."""
+    return langs.where(langs.isin(list(cfg.by_language)), cfg.fallback_language).astype(str)
+
+
 def embedding_space(langs: pd.Series, cfg: EmbedConfig) -> pd.Series:
     """The space of each item: its language's, or the fallback language's for languages not configured."""
     lang_to_space = {lang: name for name, members in embedding_spaces(cfg).items() for lang in members}
-    known = langs.where(langs.isin(list(cfg.by_language)), cfg.fallback_language).astype(str)
-    return known.map(lang_to_space).astype(str)
+    return configured_language(langs, cfg).map(lang_to_space).astype(str)
 
 
 def space_spec(space: str, cfg: EmbedConfig) -> EmbedderSpec:

@@ -71,3 +71,11 @@ def test_per_language_centring_lets_the_same_topic_in_two_languages_meet():
     for k in set(per_language.tolist()) - {-1}:
         assert set(langs[per_language == k]) == {"ja", "en"} and len(set(truth[per_language == k])) == 1
     assert (per_language >= 0).mean() > 0.9
+
+
+def test_an_item_of_a_language_not_configured_counts_as_the_fallback_language():
+    """Its verbatims are never marked "(other)", and it is centred with the fallback language's items."""
+    from nlp.analysis import configured_language
+
+    cfg = EmbedConfig(space="bilingual")
+    assert configured_language(pd.Series(["ja", "en", "other"]), cfg).tolist() == ["ja", "en", "en"]
