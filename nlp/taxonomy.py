@@ -203,6 +203,13 @@ def apply_taxonomy(taxonomy: Taxonomy, scored: pd.DataFrame, clusters: pd.DataFr
                 clusters.loc[clusters["cluster_id"] == source, "cluster_id"] = target
                 have.add(target)
         clusters = clusters[~clusters["cluster_id"].isin(targets)]
+    # every issue the items name has its row (an id only the taxonomy brought here gets a bare one)
+    missing = sorted(set(scored["cluster_id"]) - set(clusters["cluster_id"]) - {OUTLIER})
+    if missing:
+        lang = scored.groupby("cluster_id")["lang"].agg(lambda s: s.mode().iloc[0] if len(s.mode()) else "")
+        clusters = pd.concat([clusters, pd.DataFrame([{"cluster_id": c, "lang": lang.get(c, ""), "label": c,
+                                                       "keyphrases": [], "verbatims": []} for c in missing])],
+                             ignore_index=True)
     sizes = scored["cluster_id"].value_counts()
     clusters = clusters.assign(size=clusters["cluster_id"].map(sizes).fillna(0).astype(int))
     edits = {**{i: e for i, e in taxonomy.issues.items()},
