@@ -52,6 +52,7 @@ bench: venv sysdeps
 	$(BIN)/python -m bench.sentiment
 	$(BIN)/python -m bench.stages
 	$(BIN)/python -m bench.bilingual bilingual_cx banking77
+	$(BIN)/python -m bench.taxonomy
 	$(BIN)/python -m bench.report
 	$(BIN)/koe run --config $(CONFIG) --replay weekly && $(BIN)/python -m bench.screens
 
