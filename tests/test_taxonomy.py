@@ -107,11 +107,15 @@ def test_the_taxonomy_holds_across_a_delta_run_and_a_full_fit(tmp_path, prefect_
     delivery = pain[pain["stage"] == "delivery"]["cluster_id"].tolist()
     assert len(delivery) >= 2, pain[["stage", "cluster_id", "label"]]
     keep, merged = delivery[0], delivery[1]
-    noise = pain[~pain["cluster_id"].isin([keep, merged])]["cluster_id"].iloc[0]
+    others = pain[~pain["cluster_id"].isin([keep, merged])]
+    noise, split = others["cluster_id"].iloc[0], others.iloc[1]
+    word = json.loads(split["keyphrases"])[0]  # its own top keyphrase: some of its items hold it
     taxonomy = tmp_path / "taxonomy.yaml"
     taxonomy.write_text(yaml.safe_dump({
-        "issues": {keep: {"name_ja": "配送の遅れ", "name_en": "Late delivery"}, merged: {"merge_into": keep},
-                   noise: {"noise": True}, "ja-9999": {"name_ja": "なくなった課題"}},
+        "issues": {keep: {"name_ja": "配送の遅れ", "name_en": "Late delivery", "stage": "support"},
+                   merged: {"merge_into": keep}, noise: {"noise": True},
+                   split["cluster_id"]: {"split": {"part": {"keywords": [word], "name_ja": "分けた課題"}}},
+                   "ja-9999": {"name_ja": "なくなった課題"}},
         "pinned": {"login": {"name_ja": "ログインできない", "name_en": "Cannot log in", "stage": "usage",
                              "examples_ja": ["アプリを更新してからログインできない", "ログインするとエラーになる"],
                              "examples_en": ["I can't log in since the update", "login fails with an error"]}}},
@@ -125,7 +129,9 @@ def test_the_taxonomy_holds_across_a_delta_run_and_a_full_fit(tmp_path, prefect_
         held = pd.read_csv(out / "held_back.csv", encoding="utf-8-sig")
         ids = set(ranked["cluster_id"])
         assert merged not in ids and noise not in ids, run
-        assert ranked.set_index("cluster_id").loc[keep, "label"] == "配送の遅れ", run
+        assert ranked.set_index("cluster_id").loc[keep, ["label", "stage"]].tolist() == ["配送の遅れ", "support"], run
+        metrics = pd.read_csv(out / "issue_metrics.csv", encoding="utf-8-sig")
+        assert f"{split['cluster_id']}/part" in set(metrics["cluster_id"]), run  # the split is an issue of its own
         assert noise in set(held.loc[held["held_back"] == "noise", "cluster_id"]), run
         pinned = ranked[ranked["cluster_id"] == "pin-login"]
         assert len(pinned) == 1 and pinned["stage"].iloc[0] == "usage" and pinned["count"].iloc[0] >= 5, run
