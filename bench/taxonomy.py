@@ -51,7 +51,6 @@ def main() -> dict:
     ranked = _ranked(first).sort_values("score", ascending=False)
     ids = ranked["cluster_id"].tolist() + [i for i in states["issue_id"] if i not in set(ranked["cluster_id"])]
     keep, merged = ids[:2]
-    stage = None
     taxonomy = tmp / "taxonomy.yaml"
     taxonomy.write_text(yaml.safe_dump({"issues": {keep: {"name_ja": "配送の遅れ", "name_en": "Late delivery"},
                                                    merged: {"merge_into": keep}}, "pinned": PINNED},
@@ -73,7 +72,7 @@ def main() -> dict:
     lift = pd.read_csv(out / "segment_lift.csv", encoding="utf-8-sig")
     login = lift[lift["cluster_id"] == "pin-login"]
     result = {
-        "weeks": len(runs), "stage": stage, "kept": keep, "merged": merged,
+        "weeks": len(runs), "kept": keep, "merged": merged,
         # the merge and the rename hold in every steered week; the pinned issue holds items once its theme exists
         # (the sample's login bug starts on 2026-11-02)
         "every_week_holds": all(r["merged_absent"] and r["kept_label"] == "配送の遅れ" for r in runs),

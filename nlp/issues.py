@@ -336,8 +336,9 @@ def delta_clusters(assigned: pd.DataFrame, vectors: dict[str, np.ndarray], known
 
 def _neighbour_issues(vecs: np.ndarray, rows: pd.DataFrame, known: pd.DataFrame, rest: np.ndarray, k: int,
                       chunk: int = 2048) -> np.ndarray:
-    """For the items at positions ``rest`` of one space: the issue (or "outlier") that more than half of their
-    ``k`` most similar known items had in the last run; "outlier" when no issue has such a majority."""
+    """For the new items at positions ``rest`` of one space (none of them known): the issue (or "outlier") that
+    more than half of their ``k`` most similar known items had in the last run; "outlier" when no issue has such a
+    majority."""
     last = rows["item_id"].map(dict(zip(known["item_id"], known["issue_id"]))).to_numpy(dtype=object)
     seen = np.flatnonzero(pd.notna(last))
     out = np.full(len(rest), OUTLIER, dtype=object)
@@ -346,8 +347,7 @@ def _neighbour_issues(vecs: np.ndarray, rows: pd.DataFrame, known: pd.DataFrame,
     labels = last[seen]
     for start in range(0, len(rest), chunk):
         part = rest[start:start + chunk]
-        sims = vecs[part] @ vecs[seen].T
-        sims[np.isin(seen, part)[None, :] & (seen[None, :] == part[:, None])] = -np.inf  # not itself
+        sims = vecs[part] @ vecs[seen].T  # ``rest`` are new items: none of them is among the known ones
         nearest = np.argpartition(-sims, k - 1, axis=1)[:, :k]
         for i, neighbours in enumerate(labels[nearest]):
             values, counts = np.unique(neighbours.astype(str), return_counts=True)

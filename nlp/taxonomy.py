@@ -184,14 +184,14 @@ def apply_taxonomy(taxonomy: Taxonomy, scored: pd.DataFrame, clusters: pd.DataFr
                 "cluster_id": new_id, "label": name_of(part) or key, "keyphrases": list(part.keywords),
                 "size": int(hit.sum())}
             clusters = pd.concat([clusters, pd.DataFrame([row])], ignore_index=True)
-    for pinned_id in {c for c in scored["cluster_id"] if str(c).startswith(PIN_PREFIX)}:
-        pin = taxonomy.pinned.get(pinned_id[len(PIN_PREFIX):])
-        if pin is not None and pinned_id not in set(clusters["cluster_id"]):
-            lang = scored.loc[scored["cluster_id"] == pinned_id, "lang"].mode()
-            clusters = pd.concat([clusters, pd.DataFrame([{
-                "cluster_id": pinned_id, "lang": lang.iloc[0] if len(lang) else "", "label": name_of(pin) or pinned_id,
-                "keyphrases": (pin.examples_ja if language == "ja" else pin.examples_en)[:3] or pin.examples_ja[:3],
-                "size": int((scored["cluster_id"] == pinned_id).sum()), "verbatims": []}])], ignore_index=True)
+    # every issue the items name has its row: a pinned issue (named by the edits below, its examples as its
+    # keyphrases), or an id only the taxonomy brings here (a merge target absent tonight takes its source's)
+    missing = sorted(set(scored["cluster_id"]) - set(clusters["cluster_id"]) - {OUTLIER})
+    if missing:
+        lang = scored.groupby("cluster_id")["lang"].agg(lambda s: s.mode().iloc[0] if len(s.mode()) else "")
+        clusters = pd.concat([clusters, pd.DataFrame([{
+            "cluster_id": c, "lang": lang.get(c, ""), "label": c, "verbatims": [],
+            "keyphrases": _pin_keyphrases(taxonomy, str(c), language)} for c in missing])], ignore_index=True)
     targets = {i: taxonomy.merge_target(i) for i in taxonomy.issues if taxonomy.issues[i].merge_into}
     targets = {i: t for i, t in targets.items() if t in set(clusters["cluster_id"]) | set(known_issues)}
     if targets:
@@ -203,13 +203,6 @@ def apply_taxonomy(taxonomy: Taxonomy, scored: pd.DataFrame, clusters: pd.DataFr
                 clusters.loc[clusters["cluster_id"] == source, "cluster_id"] = target
                 have.add(target)
         clusters = clusters[~clusters["cluster_id"].isin(targets)]
-    # every issue the items name has its row (an id only the taxonomy brought here gets a bare one)
-    missing = sorted(set(scored["cluster_id"]) - set(clusters["cluster_id"]) - {OUTLIER})
-    if missing:
-        lang = scored.groupby("cluster_id")["lang"].agg(lambda s: s.mode().iloc[0] if len(s.mode()) else "")
-        clusters = pd.concat([clusters, pd.DataFrame([{"cluster_id": c, "lang": lang.get(c, ""), "label": c,
-                                                       "keyphrases": [], "verbatims": []} for c in missing])],
-                             ignore_index=True)
     sizes = scored["cluster_id"].value_counts()
     clusters = clusters.assign(size=clusters["cluster_id"].map(sizes).fillna(0).astype(int))
     edits = {**{i: e for i, e in taxonomy.issues.items()},
@@ -222,6 +215,14 @@ def apply_taxonomy(taxonomy: Taxonomy, scored: pd.DataFrame, clusters: pd.DataFr
             scored.loc[scored["cluster_id"] == issue_id, "stage"] = edit.stage
     noise = sorted(i for i, e in taxonomy.issues.items() if e.noise)
     return scored, clusters.reset_index(drop=True), {"noise": noise, "stale": stale}
+
+
+def _pin_keyphrases(taxonomy: Taxonomy, cluster_id: str, language: str) -> list[str]:
+    """A pinned issue's first examples in ``language`` (else in Japanese); nothing for any other issue."""
+    pin = taxonomy.pinned.get(cluster_id[len(PIN_PREFIX):]) if cluster_id.startswith(PIN_PREFIX) else None
+    if pin is None:
+        return []
+    return (pin.examples_ja if language == "ja" else pin.examples_en)[:3] or pin.examples_ja[:3]
 
 
 def starting_file(states: pd.DataFrame, stages: list[str]) -> str:
