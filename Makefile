@@ -53,6 +53,7 @@ bench: venv sysdeps
 	$(BIN)/python -m bench.stages
 	$(BIN)/python -m bench.bilingual bilingual_cx banking77
 	$(BIN)/python -m bench.taxonomy
+	$(BIN)/python -m bench.pii_redaction
 	$(BIN)/python -m bench.report
 	$(BIN)/koe run --config $(CONFIG) --replay weekly && $(BIN)/python -m bench.screens
 
