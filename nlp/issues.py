@@ -12,7 +12,7 @@ from scipy.optimize import linear_sum_assignment
 
 from nlp.cluster import OUTLIER, cluster_labels
 from nlp.config import ClusterConfig, IssuesConfig
-from nlp.label import cluster_centroids
+from nlp.label import cluster_centroids, is_keyword_label
 
 
 def match_issues(current: pd.DataFrame, previous: pd.DataFrame, cfg: IssuesConfig) -> pd.DataFrame:
@@ -111,7 +111,8 @@ def new_issue_ids(matches: pd.DataFrame, current: pd.DataFrame, existing_ids: li
 def label_changes(matches: pd.DataFrame, clusters: pd.DataFrame, previous_labels: pd.DataFrame,
                   cfg: IssuesConfig) -> pd.DataFrame:
     """issue_id, label, keyphrases, relabelled: a matched issue keeps its previous label unless the
-    keyphrase Jaccard with its previous keyphrases is below cfg.relabel_below."""
+    keyphrase Jaccard with its previous keyphrases is below cfg.relabel_below, or its previous label was a keyword
+    list and it now has a name."""
     prev = previous_labels.set_index("issue_id") if len(previous_labels) else None
     rows = []
     for m in matches.merge(clusters[["cluster_id", "label", "keyphrases"]], on="cluster_id").itertuples():
@@ -120,7 +121,9 @@ def label_changes(matches: pd.DataFrame, clusters: pd.DataFrame, previous_labels
             old = prev.loc[m.issue_id]
             a, b = set(old["keyphrases"]), set(m.keyphrases)
             jaccard = len(a & b) / len(a | b) if a | b else 1.0
-            relabelled = jaccard < cfg.relabel_below
+            # a keyword list gives way to a name (stores labelled before issues had names)
+            relabelled = jaccard < cfg.relabel_below or (is_keyword_label(old["label"], list(old["keyphrases"]))
+                                                         and not is_keyword_label(m.label, list(m.keyphrases)))
             label = m.label if relabelled else old["label"]
         rows.append({"issue_id": m.issue_id, "label": label, "keyphrases": list(m.keyphrases),
                      "relabelled": relabelled})

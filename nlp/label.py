@@ -5,12 +5,14 @@ from __future__ import annotations
 import math
 import unicodedata
 from collections import Counter
+from typing import Callable
 
 import numpy as np
 import pandas as pd
 
 from nlp.cluster import OUTLIER
 from nlp.config import LabelConfig
+from nlp.names import name_issues
 from nlp.pii import redact_pii
 from nlp.tokenize import Tokens
 
@@ -81,6 +83,11 @@ def centrality(assigned: pd.DataFrame, vectors: dict[str, np.ndarray]) -> pd.Ser
     return pd.Series(out, index=assigned.index, dtype=float)
 
 
+def is_keyword_label(label: str, keyphrases: list[str]) -> bool:
+    """Whether ``label`` is only its first keyphrases joined (「届く・遅い・配送」, "hold / minute"), not a name."""
+    return any(label == sep.join(keyphrases[:n]) for sep in ("・", " / ") for n in range(1, len(keyphrases) + 1))
+
+
 def gist(text: str) -> str:
     """What two near-duplicate verbatims share: the letters and digits of the NFKC text, case-folded (the same
     sentence with and without a kaomoji, an emoji or other punctuation has one gist)."""
@@ -102,8 +109,14 @@ def representative_verbatims(texts: list[str], scores: np.ndarray, n: int) -> li
 
 
 def describe_clusters(assigned: pd.DataFrame, texts: pd.Series, tokens: list[Tokens], cfg: LabelConfig,
-                      langs: pd.Series | None = None, language: str | None = None) -> pd.DataFrame:
+                      langs: pd.Series | None = None, language: str | None = None,
+                      encode: Callable[[list[str]], np.ndarray] | None = None) -> pd.DataFrame:
     """One row per cluster: cluster_id, lang, size, label, keyphrases, verbatims.
+
+    The label is the issue's name (nlp/names.py: the claim of its most central items in the label's language
+    that sets it apart, 配送が遅い / "order never arrived") when cfg.names is on and ``encode`` (texts -> unit
+    vectors of cfg.name_embedder) is given; otherwise, and for an issue without a claim, its first
+    cfg.max_label_terms keyphrases.
 
     ``assigned`` (lang, cluster_id, centrality) rows align with ``texts``, ``tokens`` and ``langs`` (each item's
     own language; ``lang`` of ``assigned`` is its embedding space). An issue that holds items of several
@@ -117,7 +130,7 @@ def describe_clusters(assigned: pd.DataFrame, texts: pd.Series, tokens: list[Tok
     has_report_lang = set(frame.loc[clustered & (frame["item_lang"] == language), "cluster_id"])
     own = (frame["item_lang"] == language) | ~frame["cluster_id"].isin(has_report_lang)
     keyphrases = cluster_keyphrases(frame["cluster_id"].where(own, OUTLIER).tolist(), tokens, cfg.n_keyphrases)
-    rows = []
+    rows, samples, sample_langs = [], {}, {}
     for cid, group in frame[clustered].groupby("cluster_id", sort=True):
         lang = group["lang"].iloc[0]
         terms = keyphrases.get(cid, [])
@@ -127,6 +140,13 @@ def describe_clusters(assigned: pd.DataFrame, texts: pd.Series, tokens: list[Tok
         rows.append({"cluster_id": cid, "lang": lang, "size": len(group),
                      "label": sep.join(terms[: cfg.max_label_terms]) or cid, "keyphrases": terms,
                      "verbatims": _verbatims(group, language, cfg)})
+        central = group[group["item_lang"] == label_lang].sort_values("centrality", ascending=False, kind="stable")
+        samples[cid] = [redact_pii(t, handles=True) for t in central["text"].head(cfg.name_sample)]
+        sample_langs[cid] = label_lang
+    if cfg.names and encode is not None:
+        names = name_issues(samples, sample_langs, language, encode, cfg)
+        for row in rows:
+            row["label"] = names.get(row["cluster_id"], row["label"])
     columns = ["cluster_id", "lang", "size", "label", "keyphrases", "verbatims"]
     return pd.DataFrame(rows, columns=columns)
 
