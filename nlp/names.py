@@ -8,6 +8,7 @@ issue are read, so naming costs little beside the night."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -113,6 +114,7 @@ def _kanji(text: str) -> bool:
     return bool(text) and all("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
+_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*|[0-9]+")
 _EN_SUBJECT = ("nsubj", "nsubjpass")
 _EN_NEGATED_MODAL = {"ca": "can't", "can": "can't", "could": "couldn't", "wo": "won't", "will": "won't",
                      "would": "wouldn't"}
@@ -175,6 +177,8 @@ def en_claims(doc) -> list[Claim]:
                 key.append(complement.lemma_)
             if head.lemma_ in _EN_WEAK_VERBS and obj is None and complement is None:
                 continue  # "I love", "they said": nothing to name
+        if not all(_WORD.fullmatch(w) for w in " ".join(words).split()):
+            continue  # "delayed huh http://t.co/...": a URL or a symbol is no part of a name
         text = " ".join(w for w in words if w)
         if 2 <= len(text.split()) <= 5 and len(text) <= 40:
             out.append(Claim("|".join(key).lower(), text))
@@ -188,8 +192,8 @@ def _en_chunk(tok) -> str:
 
 
 def _word(tok) -> bool:
-    """A word of the text, not a handle, a URL or a redaction placeholder ([HANDLE], [EMAIL])."""
-    return not (tok.text.startswith(("@", "[", "#")) or tok.like_url or tok.text in PLACEHOLDERS)
+    """A word of the text, not a handle, a URL, a signature (^gj) or a redaction placeholder ([HANDLE])."""
+    return bool(_WORD.fullmatch(tok.text)) and not tok.like_url and tok.text not in PLACEHOLDERS
 
 
 @lru_cache(maxsize=1)

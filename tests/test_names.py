@@ -33,8 +33,9 @@ EN_CLAIMS = [
     ("Promo code rejected at checkout", "promo code rejected"),
     ("Courier couldn't find my address", "courier couldn't find address"),
     ("@koemart Shipping takes forever now", "shipping takes forever"),  # no handle in a name
+    ("^gj the flight didn't have wifi", "flight didn't have wifi"),  # nor a signature
 ]
-EN_NO_CLAIM = ["I love it", "they said so", "thanks!"]
+EN_NO_CLAIM = ["I love it", "they said so", "thanks!", "delayed huh http://t.co/xltv5z6st1"]
 
 
 @pytest.mark.parametrize("text, claim", JA_CLAIMS)
