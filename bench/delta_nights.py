@@ -50,14 +50,15 @@ def _shape(store_path: str, run_id: str) -> dict:
 
 
 def main() -> dict:
-    from flows import tasks
     from flows.nightly import nightly
     from nlp.config import load_config
 
     started = time.perf_counter()
     tmp = tempfile.mkdtemp(prefix="koe-delta-nights-")
     replay = _config(tmp, "replay")
-    days = tasks.replay_dates(load_config(replay), None, None, 1)
+    created = pd.to_datetime(pd.read_csv(TWEETS, usecols=["tweet_created"])["tweet_created"], utc=True)
+    zone = load_config(replay).ingest.timezone
+    days = sorted({d.strftime("%Y-%m-%d") for d in created.dt.tz_convert(zone)})[1:]  # a first night of 2 days
     nights = []
     for day in days:
         summary = nightly(replay, until=day)
