@@ -43,6 +43,37 @@ def fresh_run(tmp_path_factory, prefect_harness):
 
 
 @pytest.fixture(scope="session")
+def sample_runs(tmp_path_factory, prefect_harness):
+    """Two nightly runs of the sample on one store (a full fit, then a delta run of the same input) and an
+    English re-render of the second: the store the end-to-end and golden tests read (never write)."""
+    import pandas as pd
+
+    from flows.nightly import nightly, rerender
+
+    tmp = tmp_path_factory.mktemp("e2e")
+    config = sample_config(tmp)
+    first = nightly(str(config))
+    first_pain = pd.read_csv(first["files"]["pain_points.csv"])
+    first_alerts = pd.read_csv(first["files"]["alerts.csv"])
+    second = nightly(str(config))
+    en_config = sample_config(tmp, report={"language": "en", "out_dir": str(tmp / "reports_en")})
+    english = rerender(str(en_config))
+    return {"tmp": tmp, "config": config, "first": first, "first_pain": first_pain, "first_alerts": first_alerts,
+            "second": second, "english": english}
+
+
+@pytest.fixture(scope="session")
+def sample_backfill(tmp_path_factory, prefect_harness):
+    """The sample's 8 weeks replayed on a fresh store (one nightly run a week: full fits and delta runs with new
+    items), read by the end-to-end and golden tests."""
+    from flows.nightly import backfill
+
+    tmp = tmp_path_factory.mktemp("backfill")
+    config = sample_config(tmp)
+    return {"tmp": tmp, "config": config, "summary": backfill(str(config), every_days=7)}
+
+
+@pytest.fixture(scope="session")
 def ja_embedder():
     from nlp.config import EmbedderSpec
     from nlp.embed import get_embedder
