@@ -29,6 +29,7 @@ from nlp.listening import brand_mentions
 from nlp.metrics import metric_tables
 from nlp.problems import held_back, issue_profiles, main_stages
 from nlp.rank import followup_items, rank_pain_points
+from nlp.records import IssueTracking, KnownIssues, PriorRun, RunPlan
 from nlp.report import build_report, render_html, render_markdown, stage_name, write_report_files
 from nlp.report.write import local_times
 from nlp.schema import stable_hash
@@ -99,6 +100,13 @@ def load_items(cfg: PipelineConfig, since: str | None, until: str | None) -> pd.
 
 
 @task
+def load_prior_run(cfg: PipelineConfig, run_id: str) -> PriorRun:
+    """What the store knew before this run (the last full fit, the known issues, the latest run's results, the
+    items' history), read once: the steps after it read no store."""
+    return Store(cfg.store.path).prior_run(run_id)
+
+
+@task
 def replay_dates(cfg: PipelineConfig, since: str | None, until: str | None, every_days: int) -> list[str]:
     """The end dates of a backfill: every ``every_days`` days from ``since`` (default: a week after the oldest
     item) to ``until`` (default: the newest item's date), both included."""
@@ -113,22 +121,21 @@ def replay_dates(cfg: PipelineConfig, since: str | None, until: str | None, ever
 
 
 @task
-def analysis_scope(cfg: PipelineConfig, items: pd.DataFrame, plan: dict) -> np.ndarray:
+def analysis_scope(cfg: PipelineConfig, items: pd.DataFrame, plan: RunPlan, prior: PriorRun) -> np.ndarray:
     """Which items this run tokenizes and scores: all of them for a full fit; for a delta run, the items the
     last run did not see or whose text changed since, plus the last run's outliers of the last
     cluster.new_issue_days days (new issues are looked for among them). The others keep the last run's results."""
-    if plan["clustering"] != "delta":
+    if not plan.delta:
         return np.ones(len(items), dtype=bool)
     store = Store(cfg.store.path)
-    previous, _ = store.latest_results()
-    known = dict(zip(previous["item_id"], previous["cluster_id"]))
+    known = dict(zip(prior.assignments["item_id"], prior.assignments["cluster_id"]))
     space = embedding_space(items["lang"], cfg.embed)
     embedded = set()
     for name in space.unique():
         hashes = items.loc[(space == name).to_numpy(), "content_hash"].tolist()
         embedded |= store.cached_hashes(hashes, get_embedder(space_spec(name, cfg.embed)).model_key)
     last = items["item_id"].map(known)
-    recent = items["created_at"] >= pd.Timestamp(plan["as_of"]) - pd.Timedelta(days=cfg.cluster.new_issue_days)
+    recent = items["created_at"] >= pd.Timestamp(plan.as_of) - pd.Timedelta(days=cfg.cluster.new_issue_days)
     scope = (last.isna() | ~items["content_hash"].isin(embedded) | ((last == "outlier") & recent)).to_numpy()
     get_run_logger().info("delta: %d of %d items are new, changed or recent outliers", int(scope.sum()), len(items))
     return scope
@@ -204,25 +211,24 @@ def model_keys(cfg: PipelineConfig) -> dict[str, str]:
 
 
 @task
-def plan_clustering(cfg: PipelineConfig, items: pd.DataFrame) -> dict:
+def plan_clustering(cfg: PipelineConfig, items: pd.DataFrame, prior: PriorRun) -> RunPlan:
     """'full' (UMAP + HDBSCAN from scratch) or 'delta' (new items into known issues): delta while the last full
     fit used the same clustering and embedding config, is at most cluster.refit_every_days old, and every active
     issue was made by the model its space embeds with now (a changed model, or issues stored before koe kept model
     keys: a full fit, which keeps issue ids by member overlap, nlp.issues.match_issues)."""
-    store = Store(cfg.store.path)
     as_of = items["created_at"].max() if len(items) else pd.Timestamp.now(tz="UTC")
     # a delta run reuses the last run's sentiment and keyphrases: any config they depend on forces a full run
     fit_key = stable_hash(cfg.cluster.model_dump_json(), cfg.embed.model_dump_json(),
                           cfg.sentiment.model_dump_json(), cfg.label.model_dump_json())
-    last = store.last_full_fit()
+    last = prior.last_full_fit
     age = (as_of - pd.Timestamp(last["as_of"])) if last else None
-    states = store.issue_states()
+    states = prior.issues
     active = states[states["status"] == "active"]
     model_changed = len(same_model(active, model_keys(cfg))) < len(active)
     delta = bool(last and last.get("fit_key") == fit_key and pd.Timedelta(0) <= age
                  <= pd.Timedelta(days=cfg.cluster.refit_every_days) and not states.empty and not model_changed)
-    plan = {"clustering": "delta" if delta else "full", "as_of": str(as_of), "fit_key": fit_key}
-    get_run_logger().info("clustering: %s%s%s", plan["clustering"],
+    plan = RunPlan("delta" if delta else "full", str(as_of), fit_key)
+    get_run_logger().info("clustering: %s%s%s", plan.clustering,
                           f" (last full fit {age.days} days ago)" if age is not None else "",
                           "; the known issues were made by another embedding model" if model_changed else "")
     return plan
@@ -230,10 +236,10 @@ def plan_clustering(cfg: PipelineConfig, items: pd.DataFrame) -> dict:
 
 @task
 def cluster_items(cfg: PipelineConfig, items: pd.DataFrame, vectors: dict[str, np.ndarray],
-                  plan: dict, scope: np.ndarray) -> tuple[pd.DataFrame, str]:
+                  plan: RunPlan, scope: np.ndarray, prior: PriorRun) -> tuple[pd.DataFrame, str]:
     """(item_id, lang (embedding space), cluster_id, centrality; the clustering done): a full fit, or (delta)
     new items into known issues, with the new items that fit none clustered among themselves."""
-    space, mode, centre = embedding_space(items["lang"], cfg.embed), plan["clustering"], cfg.cluster.center
+    space, mode, centre = embedding_space(items["lang"], cfg.embed), plan.clustering, cfg.cluster.center
     shared = {name for name, langs in embedding_spaces(cfg.embed).items() if len(langs) > 1}
     centered = frozenset(lang for lang in vectors if centre == "always" or (
         centre in ("auto", "per_language") and get_embedder(space_spec(lang, cfg.embed)).common_direction)
@@ -241,7 +247,7 @@ def cluster_items(cfg: PipelineConfig, items: pd.DataFrame, vectors: dict[str, n
     groups = configured_language(items["lang"], cfg.embed).reset_index(drop=True) \
         if centre == "per_language" else None  # each language centred on its own mean
     if mode == "delta":
-        assigned = _into_known_issues(cfg, items, space, vectors, centered, scope, groups)
+        assigned = _into_known_issues(cfg, items, space, vectors, centered, scope, prior, groups)
     else:
         assigned = cluster_embeddings(items["item_id"], space, vectors, cfg.cluster, centered, groups)
         assigned = items[["item_id"]].merge(assigned, on="item_id", how="left")
@@ -254,30 +260,29 @@ def cluster_items(cfg: PipelineConfig, items: pd.DataFrame, vectors: dict[str, n
 
 def _into_known_issues(cfg: PipelineConfig, items: pd.DataFrame, space: pd.Series,
                        vectors: dict[str, np.ndarray], centered: frozenset[str], scope: np.ndarray,
-                       groups: pd.Series | None = None) -> pd.DataFrame:
+                       prior: PriorRun, groups: pd.Series | None = None) -> pd.DataFrame:
     """New items into the known issues, each only within its issue's radius; the items in scope that fit none
     are clustered among themselves, and a group as tight as the known issues becomes a new issue (issue
     matching then names it), the rest stay outliers (nlp.issues.delta_clusters)."""
-    store = Store(cfg.store.path)
     base = pd.DataFrame({"item_id": items["item_id"].to_numpy(), "lang": space.to_numpy()})
     # items seen by the last run keep what it gave them (outliers too: the same data twice gives the same answer)
-    seen = store.latest_members(include_outliers=True)
-    return delta_clusters(base, vectors, seen, store.issue_states(), scope, cfg.cluster, cfg.issues, centered,
+    seen = prior.members(include_outliers=True)
+    return delta_clusters(base, vectors, seen, prior.issues, scope, cfg.cluster, cfg.issues, centered,
                           model_keys(cfg), groups)
 
 
 @task
 def describe_items(cfg: PipelineConfig, items: pd.DataFrame, assigned: pd.DataFrame,
-                   tokens: list[Tokens | None], plan: dict) -> pd.DataFrame:
+                   tokens: list[Tokens | None], plan: RunPlan, prior: PriorRun) -> pd.DataFrame:
     """Keyphrases, label and verbatims per cluster. A delta run describes only its new clusters; the known
     issues keep the last run's description (with this run's size)."""
     langs = configured_language(items["lang"], cfg.embed)  # "other" items are described as the fallback language
-    if plan["clustering"] != "delta":
+    if not plan.delta:
         return describe_clusters(assigned, items["text"], tokens, cfg.label, langs, cfg.report.language)
     fresh = assigned["cluster_id"].str.contains("-new", regex=False).to_numpy()
     new = describe_clusters(assigned[fresh], items["text"][fresh], [tokens[i] for i in np.flatnonzero(fresh)],
                             cfg.label, langs[fresh], cfg.report.language)
-    _, previous = Store(cfg.store.path).latest_results()
+    previous = prior.clusters
     sizes = assigned.loc[~fresh & (assigned["cluster_id"] != "outlier"), "cluster_id"].value_counts()
     known = previous[previous["cluster_id"].isin(sizes.index)].assign(
         size=lambda f: f["cluster_id"].map(sizes).astype(int))
@@ -286,13 +291,12 @@ def describe_items(cfg: PipelineConfig, items: pd.DataFrame, assigned: pd.DataFr
 
 @task
 def identify_issues(cfg: PipelineConfig, run_id: str, items: pd.DataFrame, assigned: pd.DataFrame,
-                    clusters: pd.DataFrame, vectors: dict[str, np.ndarray]) -> dict:
+                    clusters: pd.DataFrame, vectors: dict[str, np.ndarray], prior: PriorRun) -> IssueTracking:
     """Give this run's clusters the ids of the issues they continue (or new ids); returns the renamed
     assignments and clusters, the issue rows to store and the issue events."""
-    store = Store(cfg.store.path)
     as_of = items["created_at"].max() if len(items) else pd.Timestamp.now(tz="UTC")
-    previous = store.issue_states()
-    mapping, issues, events = track_issues(assigned, clusters, vectors, previous, store.latest_members(), run_id,
+    previous = prior.issues
+    mapping, issues, events = track_issues(assigned, clusters, vectors, previous, prior.members(), run_id,
                                            as_of, cfg.issues, model_keys(cfg))
     labels = dict(zip(issues["issue_id"], issues["label"]))
     renamed = assigned.assign(cluster_id=assigned["cluster_id"].map(lambda c: mapping.get(c, c)))
@@ -301,9 +305,9 @@ def identify_issues(cfg: PipelineConfig, run_id: str, items: pd.DataFrame, assig
     counts = events["event"].value_counts().to_dict()
     get_run_logger().info("issues: %d continued, %s", int((~issues["issue_id"].isin(events["issue_id"])).sum()),
                           ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "no changes")
-    return {"assigned": renamed, "clusters": named, "issues": issues, "events": events,
-            "labels": labels, "first_run": previous.empty,  # no "new" alerts for the very first issues
-            "radius": dict(zip(issues["issue_id"], issues["radius"]))}
+    known = KnownIssues(events=events, labels=labels, radius=dict(zip(issues["issue_id"], issues["radius"])),
+                        first_run=previous.empty)  # no "new" alerts for the very first issues
+    return IssueTracking(assigned=renamed, clusters=named, states=issues, known=known)
 
 
 @task
@@ -381,16 +385,18 @@ def save_results(cfg: PipelineConfig, run_id: str, assignments: pd.DataFrame, cl
 
 @task
 def rank_items(cfg: PipelineConfig, items: pd.DataFrame, assignments: pd.DataFrame, clusters: pd.DataFrame,
-               issues: dict, answers: pd.DataFrame, seen_before: set[str] | None = None) -> dict[str, pd.DataFrame]:
+               issues: KnownIssues, answers: pd.DataFrame, seen_before: set[str] | None,
+               stored: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """Pain points per stage, weekly trends per stage and issue, CX metrics and impact, the follow-up queue,
     social listening, abusive messages and the alerts. ``issues`` has this run's issue events, labels of every
     known issue and whether this is the first run; ``answers`` are survey answers without a comment (they count
     in the metrics and the follow-up queue only); ``seen_before``: the item ids of the run before (the follow-up
-    queue marks the others new)."""
+    queue marks the others new); ``stored``: every stored item with its latest result (Store.history), for issue
+    trends beyond the window."""
     scored = scored_items(items, assignments)
     # the analysts' taxonomy (renames, merges, splits, stages, noise), after the issues were identified
     scored, clusters, taxonomy = apply_taxonomy(load_taxonomy(cfg.taxonomy.path), scored, clusters,
-                                                set(issues.get("labels", {})), cfg.report.language)
+                                                set(issues.labels), cfg.report.language)
     for issue_id in taxonomy["stale"]:
         get_run_logger().warning("taxonomy: the edit of %s no longer applies (no such issue); update %s",
                                  issue_id, cfg.taxonomy.path)
@@ -399,7 +405,6 @@ def rank_items(cfg: PipelineConfig, items: pd.DataFrame, assignments: pd.DataFra
     scored["quotable"] = scored["abuse"].isna() | cfg.agent.quote_abusive
     tz, neg = cfg.ingest.timezone, cfg.sentiment.negative_below
     # issue trends reach back beyond the window: every stored item with its latest issue
-    stored = Store(cfg.store.path).history()
     history = pd.concat([stored[~stored["item_id"].isin(scored["item_id"])],
                          scored[stored.columns.intersection(scored.columns)]], ignore_index=True)
     responses = pd.concat([scored, answers.assign(stage=touchpoint_stages(answers, cfg.stages),
@@ -410,11 +415,11 @@ def rank_items(cfg: PipelineConfig, items: pd.DataFrame, assignments: pd.DataFra
     ranked = rank_pain_points(scored, clusters, grown, metrics["issue_impact"], cfg.rank, neg, noise)
     profiles = issue_profiles(scored, clusters.set_index("cluster_id")["lang"], cfg.rank, neg, noise)
     as_of = scored["created_at"].max() if len(scored) else pd.Timestamp.now(tz="UTC")
-    alerts = issue_alerts(issue_cores(scored, issues["radius"]), issues["events"], cfg.alerts, as_of,
-                          issues["first_run"])
+    alerts = issue_alerts(issue_cores(scored, issues.radius), issues.events, cfg.alerts, as_of,
+                          issues.first_run)
     main_stage = main_stages(scored)
     followup, followup_rest = followup_items(responses, cfg.followup, as_of, seen_before)
-    alerts["label"] = alerts["issue_id"].map(issues["labels"]).fillna(alerts["issue_id"])
+    alerts["label"] = alerts["issue_id"].map(issues.labels).fillna(alerts["issue_id"])
     alerts["stage"] = alerts["issue_id"].map(main_stage).fillna("unassigned")
     return {
         "scored": scored, "clusters": clusters, "pain_points": ranked, **metrics,

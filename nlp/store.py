@@ -13,6 +13,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from nlp.records import PriorRun
 from nlp.schema import ITEM_COLUMNS, QUARANTINE_COLUMNS, stable_hash
 
 _SQL_TYPES = {
@@ -440,6 +441,29 @@ class Store:
             if row is None:
                 return None
             return {r[0] for r in con.execute("SELECT item_id FROM assignments WHERE run_id = ?", [row[0]]).fetchall()}
+
+    def prior_run(self, run_id: str) -> PriorRun:
+        """What the store holds before run ``run_id`` completes, read once (nlp.records.PriorRun)."""
+        assignments, clusters = self.latest_results()
+        return PriorRun(run_id=self.latest_run_id(), last_full_fit=self.last_full_fit(), issues=self.issue_states(),
+                        assignments=assignments, clusters=clusters, history=self.history(),
+                        seen_before=self.items_seen_before(run_id))
+
+    def run_summary(self, run_id: str) -> dict:
+        """The summary a run was closed with ({} while it runs)."""
+        with self.connect(read_only=True) as con:
+            row = con.execute("SELECT summary_json FROM runs WHERE run_id = ?", [run_id]).fetchone()
+        return json.loads(row[0] or "{}")
+
+    def issue_events(self, run_id: str) -> pd.DataFrame:
+        """The issue events of run ``run_id`` (run_id, issue_id, event, related_issue, detail)."""
+        return self.table("issue_events", "WHERE run_id = ?", [run_id])
+
+    def completed_before(self, run_id: str) -> bool:
+        """Whether a run completed before ``run_id`` started."""
+        with self.connect(read_only=True) as con:
+            return con.execute("SELECT count(*) FROM runs WHERE status = 'completed' AND run_id < ?",
+                               [run_id]).fetchone()[0] > 0
 
     def latest_run_id(self) -> str | None:
         if not self.path.exists():
