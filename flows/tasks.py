@@ -23,7 +23,8 @@ from nlp.analysis import configured_language, embedding_space, embedding_spaces,
 from nlp.cluster import cluster_embeddings
 from nlp.config import PipelineConfig
 from nlp.embed import embed_texts, get_embedder
-from nlp.issues import delta_clusters, merged_clusters, same_model, track_issues
+from nlp.delta import delta_clusters, same_model
+from nlp.issues import merged_clusters, track_issues
 from nlp.label import centrality, describe_clusters
 from nlp.listening import brand_mentions
 from nlp.metrics import metric_tables

@@ -7,7 +7,8 @@ import pandas as pd
 
 from nlp.cluster import OUTLIER, cluster_embeddings
 from nlp.config import ClusterConfig, IssuesConfig
-from nlp.issues import delta_clusters, guard_new_issues, new_issue_floor, track_issues
+from nlp.delta import delta_clusters, guard_new_issues, new_issue_floor
+from nlp.issues import track_issues
 from nlp.label import centrality
 
 DIM, TOPICS, CHATTER, PER_DAY, NOISE_SHARE = 24, 5, 120, 120, 0.3
