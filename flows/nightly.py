@@ -13,9 +13,11 @@ import pandas as pd
 from prefect import flow
 from prefect.utilities.annotations import quote
 
-from flows import tasks
+from flows import embedding, tasks
+from flows.ingest import ingest_sources, load_items, load_prior_run, package_versions, replay_dates
 from flows.preflight import check_before_work, empty_sources
 from flows.runner import partition_runner, runner_info
+from flows.sentiment import sentiment_items
 from nlp.analysis import embedding_spaces, space_spec
 from nlp.config import PipelineConfig, load_config
 from nlp.pii import redact_pii
@@ -38,11 +40,11 @@ def nightly(config_path: str = "configs/default.yaml", since: str | None = None,
 
 def _nightly(cfg: PipelineConfig, run: dict, since: str | None, until: str | None) -> dict:
     with _timed(run, "ingest"):
-        ingest = tasks.ingest_sources(cfg, run["run_id"], Path.cwd())
+        ingest = ingest_sources(cfg, run["run_id"], Path.cwd())
     empty_sources(cfg, ingest)  # a source that gave nothing fails the run, naming it (unless allow_empty)
     with _timed(run, "load"):
-        items = tasks.load_items(cfg, since, until)
-        prior = tasks.load_prior_run(cfg, run["run_id"])  # the store as this run found it, read once
+        items = load_items(cfg, since, until)
+        prior = load_prior_run(cfg, run["run_id"])  # the store as this run found it, read once
     # survey answers without a comment count in the CX metrics and the follow-up queue, not in the text analysis
     answers, items = items[items["text"] == ""], items[items["text"] != ""].reset_index(drop=True)
     if items.empty:  # nothing in the window: say so, publish nothing
@@ -53,9 +55,9 @@ def _nightly(cfg: PipelineConfig, run: dict, since: str | None, until: str | Non
         with _timed(run, "tokenize"):
             plan = replace(tasks.plan_clustering(cfg, items, prior), runner=runner_info(runner))
             scope = tasks.analysis_scope(cfg, items, plan, prior)  # a delta run works on new items only
-            tokens = tasks.tokenize_items(cfg, items, scope, runner)
+            tokens = embedding.tokenize_items(cfg, items, scope, runner)
         with _timed(run, "embed"):
-            vectors, run["embedded"] = tasks.embed_items(cfg, items, tokens, runner)
+            vectors, run["embedded"] = embedding.embed_items(cfg, items, tokens, runner)
     # quote(): Prefect would otherwise walk every token of every text on each task call (27 s at 10k items)
     tokens = quote(tokens)
     with _timed(run, "cluster"):
@@ -65,7 +67,7 @@ def _nightly(cfg: PipelineConfig, run: dict, since: str | None, until: str | Non
         issues = tasks.identify_issues(cfg, run["run_id"], items, assigned, clusters, vectors, prior)
         issues = replace(issues, assigned=tasks.pinned_items(cfg, items, issues.assigned, vectors))
     with _timed(run, "sentiment_and_stages"):
-        sentiment, run["sentiment"] = tasks.sentiment_items(cfg, items, tokens, scope, issues.assigned, prior)
+        sentiment, run["sentiment"] = sentiment_items(cfg, items, tokens, scope, issues.assigned, prior)
         stages = tasks.stage_items(cfg, items, issues.assigned, vectors)
     assignments = issues.assigned.merge(stages, on="item_id").merge(sentiment[["item_id", "sentiment"]])
     tasks.save_results(cfg, run["run_id"], assignments, issues.clusters, issues.states, issues.known.events)
@@ -83,7 +85,7 @@ def publish(cfg: PipelineConfig, run: dict, items: pd.DataFrame, assignments: pd
         tables = tasks.rank_items(cfg, items, assignments, clusters, issues, answers, seen_before, history)
     meta = {**_meta(cfg, run, items, ingest), "n_answers_only": int(len(answers)),
             "rerendered_at": run.get("rerendered_at")}
-    manifest = {"run_id": run["run_id"], "config": cfg.model_dump(), "versions": tasks.package_versions(),
+    manifest = {"run_id": run["run_id"], "config": cfg.model_dump(), "versions": package_versions(),
                 "models": {lang: space_spec(space, cfg.embed).model_dump()  # each language's embedder as run
                            for space, langs in embedding_spaces(cfg.embed).items() for lang in langs},
                 "ingest": ingest, "sentiment": run.get("sentiment", {}),
@@ -185,7 +187,7 @@ def _meta(cfg: PipelineConfig, run: dict, items: pd.DataFrame, ingest: dict) -> 
         "by_kind": {k: int(v) for k, v in items["source_kind"].value_counts().sort_index().items()},
         "period_start": local.min().strftime("%Y-%m-%d") if len(items) else "-",
         "period_end": local.max().strftime("%Y-%m-%d") if len(items) else "-",
-        "koe_version": tasks.package_versions()["koe"],
+        "koe_version": package_versions()["koe"],
     }
 
 
@@ -197,8 +199,8 @@ def backfill(config_path: str = "configs/default.yaml", since: str | None = None
     cfg = load_config(config_path)
     check_before_work(cfg, Path.cwd())
     with Store(cfg.store.path).run_lock():
-        empty_sources(cfg, tasks.ingest_sources(cfg, "backfill", Path.cwd()))
-    dates = tasks.replay_dates(cfg, since, until, every_days)
+        empty_sources(cfg, ingest_sources(cfg, "backfill", Path.cwd()))
+    dates = replay_dates(cfg, since, until, every_days)
     summary: dict = {}
     for step, day in enumerate(dates, 1):
         progress.info("replay %d/%d: up to %s", step, len(dates), day)

