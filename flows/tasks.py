@@ -17,7 +17,7 @@ from flows.embedding import model_keys
 from nlp.analysis import configured_language, embedding_space, embedding_spaces, space_spec
 from nlp.cluster import cluster_embeddings
 from nlp.config import PipelineConfig
-from nlp.delta import delta_clusters, same_model
+from nlp.delta import clustering_plan, delta_clusters, delta_scope, fit_key
 from nlp.embed import embed_texts, get_embedder
 from nlp.issues import merged_clusters, track_issues
 from nlp.label import centrality, describe_clusters
@@ -26,7 +26,6 @@ from nlp.records import IssueTracking, KnownIssues, PriorRun, RunPlan
 from nlp.report import (build_report, render_alerts_markdown, render_html, render_markdown, stage_name,
                         write_report_files)
 from nlp.report.write import local_times
-from nlp.schema import stable_hash
 from nlp.stages import (assign_stages, calibrated_stages, keyword_hits, prototype_similarity, stage_examples,
                         stage_prototypes, stage_similarity)
 from nlp.store import Store
@@ -37,43 +36,28 @@ from nlp.tokenize import Tokens, tokenize_texts
 
 @task
 def analysis_scope(cfg: PipelineConfig, items: pd.DataFrame, plan: RunPlan, prior: PriorRun) -> np.ndarray:
-    """Which items this run tokenizes and scores: all of them for a full fit; for a delta run, the items the
-    last run did not see or whose text changed since, plus the last run's outliers of the last
-    cluster.new_issue_days days (new issues are looked for among them). The others keep the last run's results."""
+    """Which items this run tokenizes and scores: all of them for a full fit; for a delta run, those of
+    nlp.delta.delta_scope (the cached vectors tell which texts changed). The others keep the last run's results."""
     if not plan.delta:
         return np.ones(len(items), dtype=bool)
     store = Store(cfg.store.path)
-    known = dict(zip(prior.assignments["item_id"], prior.assignments["cluster_id"]))
     space = embedding_space(items["lang"], cfg.embed)
     embedded = set()
     for name in space.unique():
         hashes = items.loc[(space == name).to_numpy(), "content_hash"].tolist()
         embedded |= store.cached_hashes(hashes, get_embedder(space_spec(name, cfg.embed)).model_key)
-    last = items["item_id"].map(known)
-    recent = items["created_at"] >= pd.Timestamp(plan.as_of) - pd.Timedelta(days=cfg.cluster.new_issue_days)
-    scope = (last.isna() | ~items["content_hash"].isin(embedded) | ((last == "outlier") & recent)).to_numpy()
+    scope = delta_scope(items, prior.assignments, embedded, plan.as_of, cfg.cluster)
     get_run_logger().info("delta: %d of %d items are new, changed or recent outliers", int(scope.sum()), len(items))
     return scope
 
 
 @task
 def plan_clustering(cfg: PipelineConfig, items: pd.DataFrame, prior: PriorRun) -> RunPlan:
-    """'full' (UMAP + HDBSCAN from scratch) or 'delta' (new items into known issues): delta while the last full
-    fit used the same clustering and embedding config, is at most cluster.refit_every_days old, and every active
-    issue was made by the model its space embeds with now (a changed model, or issues stored before koe kept model
-    keys: a full fit, which keeps issue ids by member overlap, nlp.issues.match_issues)."""
+    """'full' (UMAP + HDBSCAN from scratch) or 'delta' (new items into known issues), as nlp.delta.clustering_plan
+    decides from the last full fit and the known issues."""
     as_of = items["created_at"].max() if len(items) else pd.Timestamp.now(tz="UTC")
-    # a delta run reuses the last run's sentiment and keyphrases: any config they depend on forces a full run
-    fit_key = stable_hash(cfg.cluster.model_dump_json(), cfg.embed.model_dump_json(),
-                          cfg.sentiment.model_dump_json(), cfg.label.model_dump_json())
-    last = prior.last_full_fit
-    age = (as_of - pd.Timestamp(last["as_of"])) if last else None
-    states = prior.issues
-    active = states[states["status"] == "active"]
-    model_changed = len(same_model(active, model_keys(cfg))) < len(active)
-    delta = bool(last and last.get("fit_key") == fit_key and pd.Timedelta(0) <= age
-                 <= pd.Timedelta(days=cfg.cluster.refit_every_days) and not states.empty and not model_changed)
-    plan = RunPlan("delta" if delta else "full", str(as_of), fit_key)
+    plan, age, model_changed = clustering_plan(as_of, fit_key(cfg), prior.last_full_fit, prior.issues,
+                                               model_keys(cfg), cfg.cluster)
     get_run_logger().info("clustering: %s%s%s", plan.clustering,
                           f" (last full fit {age.days} days ago)" if age is not None else "",
                           "; the known issues were made by another embedding model" if model_changed else "")

@@ -1,6 +1,7 @@
 """Delta nights, between full refits: new items placed into the known issues (each within its issue's radius),
 the leftovers clustered among themselves, and a group kept as a new issue only when it is as tight as the full
-fit's issues."""
+fit's issues. Also whether a run may be a delta run at all (``clustering_plan``) and which items it works on
+(``delta_scope``)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,45 @@ import numpy as np
 import pandas as pd
 
 from nlp.cluster import OUTLIER, cluster_labels
-from nlp.config import ClusterConfig, IssuesConfig
+from nlp.config import ClusterConfig, IssuesConfig, PipelineConfig
 from nlp.matching import issue_model_keys
+from nlp.records import RunPlan
+from nlp.schema import stable_hash
+
+
+
+def fit_key(cfg: PipelineConfig) -> str:
+    """The hash of the config a delta run must share with the last full fit: a delta run reuses the last run's
+    sentiment and keyphrases, so any config they depend on forces a full run."""
+    return stable_hash(cfg.cluster.model_dump_json(), cfg.embed.model_dump_json(),
+                       cfg.sentiment.model_dump_json(), cfg.label.model_dump_json())
+
+
+def clustering_plan(as_of: pd.Timestamp, key: str, last_full_fit: dict | None, states: pd.DataFrame,
+                    model_keys: dict[str, str], cfg: ClusterConfig) -> tuple[RunPlan, pd.Timedelta | None, bool]:
+    """(the plan, the age of the last full fit (None without one), whether the known issues were made by another
+    embedding model). Delta while the last full fit had the same ``key`` (``fit_key``), is at most
+    cfg.refit_every_days old, and every active issue was made by the model its space embeds with now (a changed
+    model, or issues stored before koe kept model keys: a full fit, which keeps issue ids by member overlap,
+    nlp.matching.match_issues)."""
+    last = last_full_fit
+    age = (as_of - pd.Timestamp(last["as_of"])) if last else None
+    active = states[states["status"] == "active"]
+    model_changed = len(same_model(active, model_keys)) < len(active)
+    delta = bool(last and last.get("fit_key") == key and pd.Timedelta(0) <= age
+                 <= pd.Timedelta(days=cfg.refit_every_days) and not states.empty and not model_changed)
+    return RunPlan("delta" if delta else "full", str(as_of), key), age, model_changed
+
+
+def delta_scope(items: pd.DataFrame, last_run: pd.DataFrame, embedded: set[str], as_of: str,
+                cfg: ClusterConfig) -> np.ndarray:
+    """Which items a delta run tokenizes and scores (a bool per row of ``items``): those the last run
+    (``last_run``: item_id, cluster_id) did not see, those whose text has no cached vector (``embedded``: the
+    content hashes that have one: the text changed), and the last run's outliers of the last cfg.new_issue_days
+    days before ``as_of`` (new issues are looked for among them)."""
+    last = items["item_id"].map(dict(zip(last_run["item_id"], last_run["cluster_id"])))
+    recent = items["created_at"] >= pd.Timestamp(as_of) - pd.Timedelta(days=cfg.new_issue_days)
+    return (last.isna() | ~items["content_hash"].isin(embedded) | ((last == OUTLIER) & recent)).to_numpy()
 
 
 def assign_to_issues(assigned: pd.DataFrame, vectors: dict[str, np.ndarray], known: pd.DataFrame,
