@@ -93,7 +93,7 @@ def _into_known_issues(cfg: PipelineConfig, items: pd.DataFrame, space: pd.Serie
                        prior: PriorRun, groups: pd.Series | None = None) -> pd.DataFrame:
     """New items into the known issues, each only within its issue's radius; the items in scope that fit none
     are clustered among themselves, and a group as tight as the known issues becomes a new issue (issue
-    matching then names it), the rest stay outliers (nlp.issues.delta_clusters)."""
+    matching then names it), the rest stay outliers (nlp.delta.delta_clusters)."""
     base = pd.DataFrame({"item_id": items["item_id"].to_numpy(), "lang": space.to_numpy()})
     # items seen by the last run keep what it gave them (outliers too: the same data twice gives the same answer)
     seen = prior.members(include_outliers=True)

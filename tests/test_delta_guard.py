@@ -66,7 +66,7 @@ def replay(full_days=5, delta_days=4, seed=7):
         known = assigned[["item_id", "cluster_id"]].rename(columns={"cluster_id": "issue_id"})
         frame = pd.concat([frame, days[day][0]], ignore_index=True)
         vecs = np.vstack([vecs, days[day][1]])
-        # as flows.tasks.analysis_scope: the new items and the recent outliers (the whole window here)
+        # as nlp.delta.delta_scope: the new items and the recent outliers (the whole window here)
         last = frame["item_id"].map(dict(zip(known["item_id"], known["issue_id"])))
         scope = (last.isna() | (last == OUTLIER)).to_numpy()
         base = frame[["item_id", "lang"]]

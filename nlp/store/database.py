@@ -72,7 +72,7 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
 def _migrate(con: duckdb.DuckDBPyConnection) -> None:
     """A store written by an older koe gets the item columns added since (empty for its old rows), and its issue
     states a model_key (NULL for the old ones: a model nobody knows, so the next run refits in full and keeps
-    their ids by member overlap, nlp.issues.match_issues)."""
+    their ids by member overlap, nlp.matching.match_issues)."""
     for table in ("issues", "pending_issues"):
         if "model_key" not in _columns(con, table):
             con.execute(f"ALTER TABLE {table} ADD COLUMN model_key VARCHAR")
