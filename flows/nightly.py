@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import signal
 import time
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 from prefect import flow
 from prefect.utilities.annotations import quote
 
-from flows import tasks
+from flows import embedding, tasks
+from flows.ingest import ingest_sources, load_items, load_prior_run, package_versions, replay_dates
 from flows.preflight import check_before_work, empty_sources
 from flows.runner import partition_runner, runner_info
+from flows.sentiment import sentiment_items
 from nlp.analysis import embedding_spaces, space_spec
 from nlp.config import PipelineConfig, load_config
 from nlp.pii import redact_pii
+from nlp.records import KnownIssues, RunPlan
 from nlp.schema import stable_hash
 from nlp.store import Store
 
@@ -37,10 +40,11 @@ def nightly(config_path: str = "configs/default.yaml", since: str | None = None,
 
 def _nightly(cfg: PipelineConfig, run: dict, since: str | None, until: str | None) -> dict:
     with _timed(run, "ingest"):
-        ingest = tasks.ingest_sources(cfg, run["run_id"], Path.cwd())
+        ingest = ingest_sources(cfg, run["run_id"], Path.cwd())
     empty_sources(cfg, ingest)  # a source that gave nothing fails the run, naming it (unless allow_empty)
     with _timed(run, "load"):
-        items = tasks.load_items(cfg, since, until)
+        items = load_items(cfg, since, until)
+        prior = load_prior_run(cfg, run["run_id"])  # the store as this run found it, read once
     # survey answers without a comment count in the CX metrics and the follow-up queue, not in the text analysis
     answers, items = items[items["text"] == ""], items[items["text"] != ""].reset_index(drop=True)
     if items.empty:  # nothing in the window: say so, publish nothing
@@ -49,36 +53,39 @@ def _nightly(cfg: PipelineConfig, run: dict, since: str | None, until: str | Non
         return summary
     with partition_runner(cfg) as runner:  # runner: dask maps the tokenize and embed partitions over workers
         with _timed(run, "tokenize"):
-            run["plan"] = {**tasks.plan_clustering(cfg, items), "runner": runner_info(runner)}
-            scope = tasks.analysis_scope(cfg, items, run["plan"])  # a delta run works on new items only
-            tokens = tasks.tokenize_items(cfg, items, scope, runner)
+            plan = replace(tasks.plan_clustering(cfg, items, prior), runner=runner_info(runner))
+            scope = tasks.analysis_scope(cfg, items, plan, prior)  # a delta run works on new items only
+            tokens = embedding.tokenize_items(cfg, items, scope, runner)
         with _timed(run, "embed"):
-            vectors, run["embedded"] = tasks.embed_items(cfg, items, tokens, runner)
+            vectors, run["embedded"] = embedding.embed_items(cfg, items, tokens, runner)
     # quote(): Prefect would otherwise walk every token of every text on each task call (27 s at 10k items)
     tokens = quote(tokens)
     with _timed(run, "cluster"):
-        assigned, run["plan"]["clustering"] = tasks.cluster_items(cfg, items, vectors, run["plan"], scope)
-        clusters = tasks.describe_items(cfg, items, assigned, tokens, run["plan"])
-        issues = tasks.identify_issues(cfg, run["run_id"], items, assigned, clusters, vectors)
-        issues["assigned"] = tasks.pinned_items(cfg, items, issues["assigned"], vectors)
+        assigned, clustering = tasks.cluster_items(cfg, items, vectors, plan, scope, prior)
+        run["plan"] = plan = replace(plan, clustering=clustering)
+        clusters = tasks.describe_items(cfg, items, assigned, tokens, plan, prior)
+        issues = tasks.identify_issues(cfg, run["run_id"], items, assigned, clusters, vectors, prior)
+        issues = replace(issues, assigned=tasks.pinned_items(cfg, items, issues.assigned, vectors))
     with _timed(run, "sentiment_and_stages"):
-        sentiment, run["sentiment"] = tasks.sentiment_items(cfg, items, tokens, scope, issues["assigned"])
-        stages = tasks.stage_items(cfg, items, issues["assigned"], vectors)
-    assignments = issues["assigned"].merge(stages, on="item_id").merge(sentiment[["item_id", "sentiment"]])
-    tasks.save_results(cfg, run["run_id"], assignments, issues["clusters"], issues["issues"], issues["events"])
-    return publish(cfg, run, items, assignments, issues["clusters"], ingest, issues, answers)
+        sentiment, run["sentiment"] = sentiment_items(cfg, items, tokens, scope, issues.assigned, prior)
+        stages = tasks.stage_items(cfg, items, issues.assigned, vectors)
+    assignments = issues.assigned.merge(stages, on="item_id").merge(sentiment[["item_id", "sentiment"]])
+    tasks.save_results(cfg, run["run_id"], assignments, issues.clusters, issues.states, issues.known.events)
+    return publish(cfg, run, items, assignments, issues.clusters, ingest, issues.known, answers,
+                   prior.seen_before, prior.history)
 
 
 def publish(cfg: PipelineConfig, run: dict, items: pd.DataFrame, assignments: pd.DataFrame,
-            clusters: pd.DataFrame, ingest: dict, issues: dict, answers: pd.DataFrame, record: bool = True) -> dict:
+            clusters: pd.DataFrame, ingest: dict, issues: KnownIssues, answers: pd.DataFrame,
+            seen_before: set[str] | None, history: pd.DataFrame, record: bool = True) -> dict:
     """Rank, write the report and (``record``) close the run in the store; shared by ``nightly`` and ``koe
-    report``, which leaves the run's record as its run wrote it."""
+    report``, which leaves the run's record as its run wrote it. ``seen_before``: the item ids of the run before
+    (Store.items_seen_before); ``history``: every stored item's latest result (Store.history)."""
     with _timed(run, "rank"):
-        tables = tasks.rank_items(cfg, items, assignments, clusters, issues, answers,
-                                  Store(cfg.store.path).items_seen_before(run["run_id"]))
+        tables = tasks.rank_items(cfg, items, assignments, clusters, issues, answers, seen_before, history)
     meta = {**_meta(cfg, run, items, ingest), "n_answers_only": int(len(answers)),
             "rerendered_at": run.get("rerendered_at")}
-    manifest = {"run_id": run["run_id"], "config": cfg.model_dump(), "versions": tasks.package_versions(),
+    manifest = {"run_id": run["run_id"], "config": cfg.model_dump(), "versions": package_versions(),
                 "models": {lang: space_spec(space, cfg.embed).model_dump()  # each language's embedder as run
                            for space, langs in embedding_spaces(cfg.embed).items() for lang in langs},
                 "ingest": ingest, "sentiment": run.get("sentiment", {}),
@@ -87,7 +94,7 @@ def publish(cfg: PipelineConfig, run: dict, items: pd.DataFrame, assignments: pd
         written = tasks.publish_report(cfg, tables, meta, manifest)
     summary = {"run_id": run["run_id"], "report": written["report.html"], "files": written, **meta["counts"],
                "answers_only": meta["n_answers_only"],
-               "alerts": tables["alerts"][["issue_id", "alert"]].to_dict(orient="records"), **run.get("plan", {})}
+               "alerts": tables["alerts"][["issue_id", "alert"]].to_dict(orient="records"), **run["plan"].summary()}
     if record:
         Store(cfg.store.path).finish_run(run["run_id"], pd.Timestamp.now(tz="UTC"), summary)
     return summary
@@ -100,10 +107,11 @@ def _start_run(cfg: PipelineConfig, until: str | None = None) -> dict:
     return _run(cfg, run_id, until)
 
 
-def _run(cfg: PipelineConfig, run_id: str, until: str | None = None, plan: dict | None = None) -> dict:
+def _run(cfg: PipelineConfig, run_id: str, until: str | None = None, plan: RunPlan | None = None) -> dict:
     # a backfill run is dated by the day it replays, so each day keeps its own report
     run_date = until or pd.Timestamp.now(tz=cfg.schedule.timezone).strftime("%Y-%m-%d")
-    return {"run_id": run_id, "run_date": run_date, "timings": {}, "embedded": 0, "plan": plan or {}}
+    return {"run_id": run_id, "run_date": run_date, "timings": {}, "embedded": 0,
+            "plan": plan or RunPlan(None, None, None)}
 
 
 @contextmanager
@@ -179,7 +187,7 @@ def _meta(cfg: PipelineConfig, run: dict, items: pd.DataFrame, ingest: dict) -> 
         "by_kind": {k: int(v) for k, v in items["source_kind"].value_counts().sort_index().items()},
         "period_start": local.min().strftime("%Y-%m-%d") if len(items) else "-",
         "period_end": local.max().strftime("%Y-%m-%d") if len(items) else "-",
-        "koe_version": tasks.package_versions()["koe"],
+        "koe_version": package_versions()["koe"],
     }
 
 
@@ -191,8 +199,8 @@ def backfill(config_path: str = "configs/default.yaml", since: str | None = None
     cfg = load_config(config_path)
     check_before_work(cfg, Path.cwd())
     with Store(cfg.store.path).run_lock():
-        empty_sources(cfg, tasks.ingest_sources(cfg, "backfill", Path.cwd()))
-    dates = tasks.replay_dates(cfg, since, until, every_days)
+        empty_sources(cfg, ingest_sources(cfg, "backfill", Path.cwd()))
+    dates = replay_dates(cfg, since, until, every_days)
     summary: dict = {}
     for step, day in enumerate(dates, 1):
         progress.info("replay %d/%d: up to %s", step, len(dates), day)
@@ -220,8 +228,8 @@ def _rerender(cfg: PipelineConfig, config_path: str) -> dict:
     # the run's survey answers without a comment: those in the period of the run's analysed items
     answers = items[(items["text"] == "") & items["created_at"].between(created.min(), created.max())]
     items = items[analysed].reset_index(drop=True)
-    summary = json.loads(store.table("runs", "WHERE run_id = ?", [run_id])["summary_json"].iloc[0] or "{}")
-    plan = {k: summary[k] for k in ("clustering", "as_of", "fit_key") if k in summary}
+    summary = store.run_summary(run_id)
+    plan = RunPlan.from_summary(summary)
     # into the run's own folder (its date), marked as a re-render; its alerts were published by the run itself
     own_date = Path(summary["report"]).parent.name if summary.get("report") else None
     run = _run(cfg, run_id, until=own_date, plan=plan)
@@ -230,12 +238,11 @@ def _rerender(cfg: PipelineConfig, config_path: str) -> dict:
                                "already_stored": len(items), "duplicates_in_file": 0,
                                "quarantined": summary.get("quarantined", 0)}}
     states = store.issue_states()
-    earlier = store.table("runs", "WHERE status = 'completed' AND run_id < ?", [run_id])
-    issues = {"events": store.table("issue_events", "WHERE run_id = ?", [run_id]), "first_run": earlier.empty,
-              "labels": dict(zip(states["issue_id"], states["label"])),
-              "radius": dict(zip(states["issue_id"], states["radius"]))}
+    issues = KnownIssues(events=store.issue_events(run_id), first_run=not store.completed_before(run_id),
+                         labels=dict(zip(states["issue_id"], states["label"])),
+                         radius=dict(zip(states["issue_id"], states["radius"])))
     return publish(cfg, run, items, assignments, clusters, ingest, issues, answers.reset_index(drop=True),
-                   record=False)
+                   store.items_seen_before(run_id), store.history(), record=False)
 
 
 def nightly_deployment(cfg: PipelineConfig, config_path: str):

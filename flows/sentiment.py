@@ -9,6 +9,7 @@ from prefect import get_run_logger, task
 
 from nlp.config import PipelineConfig
 from nlp.embed import embed_texts, get_embedder
+from nlp.records import PriorRun
 from nlp.sentiment import rated_sentiment, score_sentiment, text_sentiment
 from nlp.sentiment_head import (SentimentHead, blended_scores, fit_ratings_head, issue_scores, rating_labels,
                                 ratings_fit_plan, ratings_key, shipped_head_for, split_sentences)
@@ -18,9 +19,9 @@ from nlp.tokenize import Tokens, tokenize_texts
 
 @task
 def sentiment_items(cfg: PipelineConfig, items: pd.DataFrame, tokens: list[Tokens | None], scope: np.ndarray,
-                    assigned: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+                    assigned: pd.DataFrame, prior: PriorRun) -> tuple[pd.DataFrame, dict]:
     """Sentiment of the items in scope, per issue (``assigned``: item_id, cluster_id); the others (a delta run)
-    keep the last run's score. Also what scored them, for the manifest: the rules, the shipped head or a head
+    keep the last run's score (``prior``). Also what scored them, for the manifest: the rules, the shipped head or a head
     fitted on the store's own ratings (with its key, counts, or why not). The ratings are those of the whole
     window (``items``); the issue centroids come from the items in scope (in a delta run, the new ones)."""
     idx = np.flatnonzero(scope)
@@ -41,7 +42,7 @@ def sentiment_items(cfg: PipelineConfig, items: pd.DataFrame, tokens: list[Token
     get_run_logger().info("sentiment: %s", ", ".join(f"{k} {v}" for k, v in info.items() if k != "classes"))
     if scope.all():
         return scored, info
-    previous, _ = Store(cfg.store.path).latest_results()
+    previous = prior.assignments
     kept = items.loc[~scope, ["item_id"]].merge(previous[["item_id", "sentiment"]], on="item_id", how="left")
     merged = pd.concat([scored, kept], ignore_index=True).set_index("item_id").loc[items["item_id"]].reset_index()
     return merged, info

@@ -30,16 +30,46 @@ def prefect_harness():
 
 
 @pytest.fixture(scope="session")
-def fresh_run(tmp_path_factory, prefect_harness):
-    """One uninterrupted nightly run of the sample on a fresh store, and its snapshot (tests/run_snapshot.py):
-    the reference for the determinism and kill-and-resume tests."""
-    from flows.nightly import nightly
+def fresh_run(sample_runs):
+    """One uninterrupted nightly run of the sample on a fresh store (the first of ``sample_runs``), and its
+    snapshot taken before any other run touched the store (tests/run_snapshot.py): the reference for the
+    determinism and kill-and-resume tests."""
+    return {"config": sample_runs["config"], "summary": sample_runs["first"],
+            "snapshot": sample_runs["first_snapshot"]}
+
+
+@pytest.fixture(scope="session")
+def sample_runs(tmp_path_factory, prefect_harness):
+    """Two nightly runs of the sample on one store (a full fit, then a delta run of the same input) and an
+    English re-render of the second: the store the end-to-end, golden, determinism and kill-and-resume tests read
+    (never write). The first run's files are read here, before the second run (same day) rewrites them."""
+    import pandas as pd
+
+    from flows.nightly import nightly, rerender
     from tests.run_snapshot import snapshot_run
 
-    tmp = tmp_path_factory.mktemp("fresh")
+    tmp = tmp_path_factory.mktemp("e2e")
     config = sample_config(tmp)
-    summary = nightly(str(config))
-    return {"config": config, "summary": summary, "snapshot": snapshot_run(config, summary)}
+    first = nightly(str(config))
+    first_pain = pd.read_csv(first["files"]["pain_points.csv"])
+    first_alerts = pd.read_csv(first["files"]["alerts.csv"])
+    first_snapshot = snapshot_run(config, first)  # before the second run rewrites the day's report files
+    second = nightly(str(config))
+    en_config = sample_config(tmp, report={"language": "en", "out_dir": str(tmp / "reports_en")})
+    english = rerender(str(en_config))
+    return {"tmp": tmp, "config": config, "first": first, "first_pain": first_pain, "first_alerts": first_alerts,
+            "first_snapshot": first_snapshot, "second": second, "english": english}
+
+
+@pytest.fixture(scope="session")
+def sample_backfill(tmp_path_factory, prefect_harness):
+    """The sample's 8 weeks replayed on a fresh store (one nightly run a week: full fits and delta runs with new
+    items), read by the end-to-end and golden tests."""
+    from flows.nightly import backfill
+
+    tmp = tmp_path_factory.mktemp("backfill")
+    config = sample_config(tmp)
+    return {"tmp": tmp, "config": config, "summary": backfill(str(config), every_days=7)}
 
 
 @pytest.fixture(scope="session")

@@ -109,7 +109,7 @@ def _assert_consistent(store: Store, expected_tables: dict) -> None:
 @pytest.mark.parametrize("where", ["embed", "publish"])
 def test_a_killed_run_resumes_to_the_report_of_an_uninterrupted_one(where, fresh_run, tmp_path, prefect_harness):
     from flows.nightly import nightly
-    from flows.tasks import model_keys
+    from flows.embedding import model_keys
 
     config = sample_config(tmp_path)
     store = Store(load_config(config).store.path)

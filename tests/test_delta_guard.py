@@ -7,7 +7,8 @@ import pandas as pd
 
 from nlp.cluster import OUTLIER, cluster_embeddings
 from nlp.config import ClusterConfig, IssuesConfig
-from nlp.issues import delta_clusters, guard_new_issues, new_issue_floor, track_issues
+from nlp.delta import delta_clusters, guard_new_issues, new_issue_floor
+from nlp.issues import track_issues
 from nlp.label import centrality
 
 DIM, TOPICS, CHATTER, PER_DAY, NOISE_SHARE = 24, 5, 120, 120, 0.3
@@ -65,7 +66,7 @@ def replay(full_days=5, delta_days=4, seed=7):
         known = assigned[["item_id", "cluster_id"]].rename(columns={"cluster_id": "issue_id"})
         frame = pd.concat([frame, days[day][0]], ignore_index=True)
         vecs = np.vstack([vecs, days[day][1]])
-        # as flows.tasks.analysis_scope: the new items and the recent outliers (the whole window here)
+        # as nlp.delta.delta_scope: the new items and the recent outliers (the whole window here)
         last = frame["item_id"].map(dict(zip(known["item_id"], known["issue_id"])))
         scope = (last.isna() | (last == OUTLIER)).to_numpy()
         base = frame[["item_id", "lang"]]

@@ -20,18 +20,8 @@ PLANTED = {  # stage -> words, one of which names the planted issue
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory, prefect_harness):
-    from flows.nightly import nightly, rerender
-
-    tmp = tmp_path_factory.mktemp("e2e")
-    config = sample_config(tmp)
-    first = nightly(str(config))
-    first_pain = pd.read_csv(first["files"]["pain_points.csv"])
-    second = nightly(str(config))
-    en_config = sample_config(tmp, report={"language": "en", "out_dir": str(tmp / "reports_en")})
-    english = rerender(str(en_config))
-    return {"tmp": tmp, "config": config, "first": first, "first_pain": first_pain, "second": second,
-            "english": english}
+def runs(sample_runs):
+    return sample_runs
 
 
 def test_every_row_is_accounted_for(runs):
@@ -165,14 +155,12 @@ def test_artifacts_are_published(runs):
     assert table is not None and "delivery" in str(table.data)
 
 
-def test_weekly_backfill_flags_the_planted_issues(tmp_path, prefect_harness):
+def test_weekly_backfill_flags_the_planted_issues(sample_backfill):
     """Replaying the sample's 8 weeks: the login bug (from 2026-11-02) is flagged new within two weekly runs,
     the delivery delay is flagged growing by the end, and the last report opens with what changed."""
-    from flows.nightly import backfill
-
-    summary = backfill(str(sample_config(tmp_path)), every_days=7)
+    summary = sample_backfill["summary"]
     assert len(summary["replayed"]) == 8
-    store = Store(str(tmp_path / "koe.duckdb"))
+    store = Store(str(sample_backfill["tmp"] / "koe.duckdb"))
     runs = store.table("runs", "WHERE status = 'completed' ORDER BY started_at")
     alerts = [(json.loads(r)["as_of"][:10], a["issue_id"], a["alert"]) for r in runs["summary_json"]
               for a in json.loads(r)["alerts"]]

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 
 from nlp.config import IssuesConfig
-from nlp.issues import label_changes, match_issues, merged_issues, new_issue_ids
+from nlp.matching import label_changes, match_issues, merged_issues, new_issue_ids
 
 CFG = IssuesConfig()
 E = np.eye(4, dtype=np.float32)

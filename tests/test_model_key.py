@@ -7,7 +7,9 @@ import numpy as np
 import pandas as pd
 
 from nlp.config import ClusterConfig, IssuesConfig, load_config
-from nlp.issues import delta_clusters, match_issues, track_issues
+from nlp.delta import delta_clusters
+from nlp.issues import track_issues
+from nlp.matching import match_issues
 from nlp.store import Store
 from tests.conftest import sample_config
 

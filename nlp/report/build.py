@@ -23,7 +23,7 @@ def stage_name(cfg: PipelineConfig, key: str) -> str:
 
 def build_report(cfg: PipelineConfig, tables: dict[str, pd.DataFrame], meta: dict) -> dict:
     """Everything the HTML and Markdown templates show, in report order (stages in config order). ``tables``
-    are the frames of flows.tasks.rank_items."""
+    are the frames of nlp.tables.report_tables."""
     scored, ranked, stage_weekly = tables["scored"], tables["pain_points"], tables["stage_weekly"]
     labels = LABELS[cfg.report.language]
     weeks = sorted(stage_weekly["week"].unique()) if not stage_weekly.empty else []

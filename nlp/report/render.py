@@ -119,3 +119,14 @@ def render_html(report: dict) -> str:
 def render_markdown(report: dict) -> str:
     env = _env()
     return env.get_template("report.md.j2").render(**report)
+
+
+def render_alerts_markdown(report: dict) -> str:
+    """The Markdown table of what changed since the last run (the report's ``changes``), for the koe-alerts
+    artifact."""
+    labels = report["labels"]
+    lines = [f"# {labels['changes']}", "", f"| {labels['alert']} | {labels['issue']} | {labels['stage']} | "
+             f"{labels['count']} |", "|---|---|---|---:|"]
+    lines += [f"| {c['alert_name']} | {c['label']} | {c['stage_name']} | {c['recent_count']} |"
+              for c in report["changes"]]
+    return "\n".join(lines)

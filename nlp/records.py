@@ -1,0 +1,89 @@
+"""Typed records passed between the nightly flow's steps, in place of dicts picked by string: what the store knew
+before the run (``PriorRun``), the run's clustering plan (``RunPlan``) and what issue tracking hands on
+(``IssueTracking``, ``KnownIssues``). Frozen: a step that needs another value makes a new record
+(``dataclasses.replace``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class PriorRun:
+    """The store as a run finds it, read once after ingest (nlp.store.Store.prior_run): nothing in it changes
+    until the run completes.
+
+    ``run_id``: the latest completed run (None before the first); ``last_full_fit``: the summary of the latest
+    completed full fit (None before the first); ``issues``: every known issue's state (Store.issue_states);
+    ``assignments`` and ``clusters``: the latest completed run's results (Store.latest_results); ``history``:
+    every stored item with its most recent result (Store.history, the trends' basis); ``seen_before``: the item
+    ids of the latest completed run before this one (None when there is none: the follow-up queue marks none
+    new)."""
+
+    run_id: str | None
+    last_full_fit: dict | None
+    issues: pd.DataFrame
+    assignments: pd.DataFrame
+    clusters: pd.DataFrame
+    history: pd.DataFrame
+    seen_before: set[str] | None
+
+    def members(self, include_outliers: bool = False) -> pd.DataFrame:
+        """item_id, issue_id of the latest completed run (its outliers too with ``include_outliers``); empty
+        before the first."""
+        if self.run_id is None:
+            return pd.DataFrame(columns=["item_id", "issue_id"])
+        frame = self.assignments
+        if not include_outliers:
+            frame = frame[frame["cluster_id"] != "outlier"]
+        return frame[["item_id", "cluster_id"]].rename(columns={"cluster_id": "issue_id"}).reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """How a run clusters: ``clustering`` "full" (from scratch) or "delta" (new items into known issues), the
+    newest item's time ``as_of``, the ``fit_key`` of the config a delta run must share with the last full fit and
+    what ran the partitions (``runner``, flows.runner.runner_info). A re-render rebuilds it from its run's summary,
+    where an old one may lack a field (None)."""
+
+    clustering: str | None
+    as_of: str | None
+    fit_key: str | None
+    runner: dict | None = None
+
+    @property
+    def delta(self) -> bool:
+        return self.clustering == "delta"
+
+    def summary(self) -> dict:
+        """The fields the run summary records (those that are set)."""
+        fields = {"clustering": self.clustering, "as_of": self.as_of, "fit_key": self.fit_key, "runner": self.runner}
+        return {k: v for k, v in fields.items() if v is not None}
+
+    @classmethod
+    def from_summary(cls, summary: dict) -> RunPlan:
+        return cls(summary.get("clustering"), summary.get("as_of"), summary.get("fit_key"))
+
+
+@dataclass(frozen=True)
+class KnownIssues:
+    """What the ranking and the alerts need of issue tracking: this run's issue ``events``, the ``labels`` and
+    ``radius`` of every issue, and whether these are the very first issues (``first_run``: no "new" alerts)."""
+
+    events: pd.DataFrame
+    labels: dict[str, str]
+    radius: dict[str, float]
+    first_run: bool
+
+
+@dataclass(frozen=True)
+class IssueTracking:
+    """This run's clusters under issue ids: the renamed ``assigned`` items and ``clusters``, the issue ``states``
+    to store and the ``known`` issues for the ranking."""
+
+    assigned: pd.DataFrame
+    clusters: pd.DataFrame
+    states: pd.DataFrame
+    known: KnownIssues
