@@ -101,7 +101,8 @@ def bilingual() -> dict:
     Japanese and in an English report; a name from the other language's texts is a hit when one of the texts
     that make that claim belongs to the same theme."""
     from nlp.config import LabelConfig
-    from nlp.names import name_issues, sentence_encoder, text_claims
+    from nlp.claims import text_claims
+    from nlp.names import name_issues, sentence_encoder
 
     rows = pd.read_csv(DATA / "bilingual_cx" / "dev.tsv", sep="\t")
     cfg = LabelConfig()

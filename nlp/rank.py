@@ -16,13 +16,13 @@ from nlp.problems import issue_profiles
 
 def severity_flags(scored: pd.DataFrame, cfg: RankConfig) -> pd.Series:
     """1.0 for an item that shows a severe experience: 1-2 stars or CSAT, a repeat contact or reopen,
-    a resolution slower than cfg.slow_resolution_hours, or strongly negative text; else 0.0."""
+    a resolution slower than cfg.slow_resolution_hours, or text at cfg.severe_sentiment or below; else 0.0."""
     low_rating = _flag(scored["rating"].astype("Float64") <= 2)
     low_csat = _flag(scored["csat"].astype("Float64") <= 2)
     repeat = _flag(scored["contact_count"].astype("Float64") >= 2) | _flag(scored["reopened"])
     hours = ((scored["resolved_at"] - scored["created_at"]).dt.total_seconds() / 3600).astype("Float64")
     slow = _flag(hours > cfg.slow_resolution_hours)
-    strong = (scored["sentiment"] <= -0.6).to_numpy(dtype=bool)
+    strong = (scored["sentiment"] <= cfg.severe_sentiment).to_numpy(dtype=bool)
     return pd.Series((low_rating | low_csat | repeat | slow | strong).astype(float), index=scored.index)
 
 

@@ -5,10 +5,11 @@ name in a store labelled before names existed."""
 import pandas as pd
 import pytest
 
+from nlp.claims import text_claims
 from nlp.config import IssuesConfig, LabelConfig
 from nlp.issues import label_changes
 from nlp.label import describe_clusters, is_keyword_label
-from nlp.names import name_issues, sentence_encoder, text_claims
+from nlp.names import name_issues, sentence_encoder
 from nlp.tokenize import _en_tokens, load_tokenizer, tokenize_texts
 
 JA_CLAIMS = [

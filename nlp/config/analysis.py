@@ -149,6 +149,7 @@ class StagesConfig(_Model):
     temperature: float = Field(default=0.05, gt=0)  # softmax temperature turning calibrated scores into votes
     prior_iterations: int = Field(default=3, ge=0)  # EM steps re-weighting votes by the night's stage shares
     issue_vote_weight: float = Field(default=0.5, ge=0, le=1)  # share of an issue's soft vote in its items' stage
+    cluster_weight: float = Field(default=0.5, ge=0, le=1)  # similarity.v1: share of the issue's mean similarity
 
     @field_validator("stages")
     @classmethod

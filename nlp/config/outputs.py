@@ -66,6 +66,7 @@ class RankConfig(_Model):
     top_n: int = 5
     verbatims: int = 3  # quotes per pain point, from its own stage, most central first
     slow_resolution_hours: float = 48.0
+    severe_sentiment: float = Field(default=-0.6, ge=-1, le=0)  # text this negative or worse counts as severe
 
 
 class PriorityWeights(_Model):
@@ -110,6 +111,8 @@ class ReportConfig(_Model):
     title: str = "koe — customer voice report"
     out_dir: str = "out/reports"
     max_verbatims: int = Field(default=50, ge=1)  # per issue in its full verbatim list (the rest counted)
+    followup_rows: int = Field(default=20, ge=0)  # first rows of the follow-up queue shown (all in followup.csv)
+    impact_rows: int = Field(default=10, ge=1)  # issues in the report's impact ranking
 
 
 class ScheduleConfig(_Model):
