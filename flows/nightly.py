@@ -94,7 +94,7 @@ def publish(cfg: PipelineConfig, run: dict, items: pd.DataFrame, assignments: pd
         written = tasks.publish_report(cfg, tables, meta, manifest)
     summary = {"run_id": run["run_id"], "report": written["report.html"], "files": written, **meta["counts"],
                "answers_only": meta["n_answers_only"],
-               "alerts": tables["alerts"][["issue_id", "alert"]].to_dict(orient="records"), **run["plan"].summary()}
+               "alerts": tables.alerts[["issue_id", "alert"]].to_dict(orient="records"), **run["plan"].summary()}
     if record:
         Store(cfg.store.path).finish_run(run["run_id"], pd.Timestamp.now(tz="UTC"), summary)
     return summary

@@ -23,7 +23,7 @@ from nlp.issues import merged_clusters, track_issues
 from nlp.label import centrality, describe_clusters
 from nlp.names import sentence_encoder
 from nlp.normalize import normalize_text
-from nlp.records import IssueTracking, KnownIssues, PriorRun, RunPlan
+from nlp.records import IssueTracking, KnownIssues, PriorRun, ReportTables, RunPlan
 from nlp.report import (build_report, render_alerts_markdown, render_html, render_markdown, stage_name,
                         write_report_files)
 from nlp.report.write import local_times
@@ -218,43 +218,44 @@ def save_results(cfg: PipelineConfig, run_id: str, assignments: pd.DataFrame, cl
 @task
 def rank_items(cfg: PipelineConfig, items: pd.DataFrame, assignments: pd.DataFrame, clusters: pd.DataFrame,
                issues: KnownIssues, answers: pd.DataFrame, seen_before: set[str] | None,
-               stored: pd.DataFrame) -> dict[str, pd.DataFrame]:
+               stored: pd.DataFrame) -> ReportTables:
     """The report's tables (nlp.tables.report_tables) with the config's taxonomy file; a taxonomy edit that no
     longer applies is a warning."""
     tables = report_tables(cfg, load_taxonomy(cfg.taxonomy.path), items, assignments, clusters, issues, answers,
                            seen_before, stored)
-    for issue_id in tables["taxonomy_stale"]["issue_id"]:
+    for issue_id in tables.taxonomy_stale:
         get_run_logger().warning("taxonomy: the edit of %s no longer applies (no such issue); update %s",
                                  issue_id, cfg.taxonomy.path)
     return tables
 
 
 @task(retries=2, retry_delay_seconds=5)
-def publish_report(cfg: PipelineConfig, tables: dict[str, pd.DataFrame], meta: dict, manifest: dict) -> dict:
+def publish_report(cfg: PipelineConfig, tables: ReportTables, meta: dict, manifest: dict) -> dict:
     """Write the report files under report.out_dir/<run date>/ and publish Prefect artifacts."""
     report = build_report(cfg, tables, meta)
     out_dir = Path(cfg.report.out_dir) / meta["run_date"]
     csv_tables = {
-        "pain_points": tables["pain_points"].assign(stage_name=lambda f: f["stage"].map(lambda k: stage_name(cfg, k))),
-        "stage_weekly": tables["stage_weekly"], "issue_weekly": tables["issue_weekly"],
-        "issue_daily": tables["issue_daily"], "followup": tables["followup"], "alerts": tables["alerts"],
-        **{name: tables[name] for name in ("overall_metrics", "stage_metrics", "issue_metrics", "issue_impact",
-                                           "listening", "abuse", "held_back", "segment_lift", "segment_metrics",
-                                           "taxonomy_stale")},
+        "pain_points": tables.pain_points.assign(stage_name=lambda f: f["stage"].map(lambda k: stage_name(cfg, k))),
+        "stage_weekly": tables.stage_weekly, "issue_weekly": tables.issue_weekly,
+        "issue_daily": tables.issue_daily, "followup": tables.followup, "alerts": tables.alerts,
+        **{name: getattr(tables, name) for name in ("overall_metrics", "stage_metrics", "issue_metrics",
+                                                    "issue_impact", "listening", "abuse", "held_back",
+                                                    "segment_lift", "segment_metrics")},
+        "taxonomy_stale": pd.DataFrame({"issue_id": pd.Series(list(tables.taxonomy_stale), dtype=object)}),
     }
     # one time zone in every file: the config's (the store keeps UTC)
     csv_tables = {name: local_times(frame, cfg.ingest.timezone) for name, frame in csv_tables.items()}
     markdown = render_markdown(report)
     written = write_report_files(out_dir, render_html(report), markdown, csv_tables, manifest, report)
     create_markdown_artifact(markdown=markdown, key="koe-report", description=cfg.report.title)
-    top = tables["pain_points"][tables["pain_points"]["rank"] <= 3]
+    top = tables.pain_points[tables.pain_points["rank"] <= 3]
     create_table_artifact(key="koe-pain-points", table=top[["stage", "rank", "label", "count", "negative_share",
                                                             "growth", "score"]].to_dict(orient="records"))
     logger = get_run_logger()
     if meta.get("rerendered_at"):  # the run published its alerts; a re-render does not raise them again
         logger.info("report re-rendered: %s", written["report.html"])
         return written
-    for a in tables["alerts"].itertuples():  # WARNING, so a notification automation can hook on them
+    for a in tables.alerts.itertuples():  # WARNING, so a notification automation can hook on them
         logger.warning("koe alert: %s issue %s (%s), stage %s: %d recent items %s", a.alert, a.issue_id, a.label,
                        a.stage, a.recent_count, a.detail)
     if report["changes"]:

@@ -87,3 +87,36 @@ class IssueTracking:
     clusters: pd.DataFrame
     states: pd.DataFrame
     known: KnownIssues
+
+
+@dataclass(frozen=True)
+class ReportTables:
+    """The report's tables of one run (nlp.tables.report_tables), what build_report shows and publish writes.
+
+    ``scored``: the window's items with stage, issue, sentiment and flags; ``clusters``: its issues (label, size,
+    space); ``pain_points``: the ranking per stage; ``overall_metrics``, ``stage_metrics``, ``issue_metrics``:
+    NPS, CSAT, CES, FCR and response times; ``issue_impact``: each issue's effect on them; ``stage_weekly``,
+    ``issue_weekly``, ``issue_daily``: trends; ``followup``: the queue's first cfg.followup.max_items items and
+    ``followup_rest`` the number left out; ``alerts``: the issues that rose or appeared; ``listening``, ``abuse``,
+    ``held_back`` (issues kept out of the ranking, with why), ``segment_lift``, ``segment_metrics``;
+    ``taxonomy_stale``: the taxonomy edits that no longer apply (issue ids)."""
+
+    scored: pd.DataFrame
+    clusters: pd.DataFrame
+    pain_points: pd.DataFrame
+    overall_metrics: pd.DataFrame
+    stage_metrics: pd.DataFrame
+    issue_metrics: pd.DataFrame
+    issue_impact: pd.DataFrame
+    stage_weekly: pd.DataFrame
+    issue_weekly: pd.DataFrame
+    issue_daily: pd.DataFrame
+    followup: pd.DataFrame
+    followup_rest: int
+    alerts: pd.DataFrame
+    listening: pd.DataFrame
+    abuse: pd.DataFrame
+    held_back: pd.DataFrame
+    segment_lift: pd.DataFrame
+    segment_metrics: pd.DataFrame
+    taxonomy_stale: tuple[str, ...]

@@ -14,7 +14,7 @@ from nlp.listening import brand_mentions
 from nlp.metrics import metric_tables
 from nlp.problems import held_back, issue_profiles, main_stages
 from nlp.rank import followup_items, rank_pain_points
-from nlp.records import KnownIssues
+from nlp.records import KnownIssues, ReportTables
 from nlp.segments import segment_lift, segment_metrics
 from nlp.sentiment import answer_sentiment
 from nlp.stages import touchpoint_stages
@@ -24,9 +24,9 @@ from nlp.trends import growth, period_trends, weekly_trends
 
 def report_tables(cfg: PipelineConfig, taxonomy: Taxonomy, items: pd.DataFrame, assignments: pd.DataFrame,
                   clusters: pd.DataFrame, issues: KnownIssues, answers: pd.DataFrame, seen_before: set[str] | None,
-                  stored: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """Report table name -> frame. ``taxonomy``: the analysts' edits (applied after the issues were
-    identified; the edits that no longer apply are the table taxonomy_stale); ``issues``: this run's issue
+                  stored: pd.DataFrame) -> ReportTables:
+    """The report's tables. ``taxonomy``: the analysts' edits (applied after the issues were
+    identified; the edits that no longer apply are listed as taxonomy_stale); ``issues``: this run's issue
     events, labels of every known issue and whether this is the first run; ``answers``: survey answers without a
     comment (they count in the metrics and the follow-up queue only); ``seen_before``: the item ids of the run
     before (the follow-up queue marks the others new); ``stored``: every stored item with its latest result
@@ -55,16 +55,16 @@ def report_tables(cfg: PipelineConfig, taxonomy: Taxonomy, items: pd.DataFrame, 
     followup, followup_rest = followup_items(responses, cfg.followup, as_of, seen_before)
     alerts["label"] = alerts["issue_id"].map(issues.labels).fillna(alerts["issue_id"])
     alerts["stage"] = alerts["issue_id"].map(main_stage).fillna("unassigned")
-    return {
-        "scored": scored, "clusters": clusters, "pain_points": ranked, **metrics,
-        "stage_weekly": weekly_trends(scored, "stage", tz, neg),
-        "issue_weekly": weekly_trends(history, "cluster_id", tz, neg),
-        "issue_daily": period_trends(history, "cluster_id", tz, neg, "day"),
-        "followup": followup, "followup_rest": pd.DataFrame({"rest": [followup_rest]}), "alerts": alerts,
-        "listening": brand_mentions(scored, cfg.listening, neg),
-        "abuse": abuse_by_stage(scored),
-        "held_back": held_back(profiles, clusters),
-        "taxonomy_stale": pd.DataFrame({"issue_id": pd.Series(taxonomy["stale"], dtype=object)}),
-        "segment_lift": segment_lift(scored, cfg.segments),
-        "segment_metrics": segment_metrics(responses, cfg.metrics.confidence),
-    }
+    return ReportTables(
+        scored=scored, clusters=clusters, pain_points=ranked, **metrics,
+        stage_weekly=weekly_trends(scored, "stage", tz, neg),
+        issue_weekly=weekly_trends(history, "cluster_id", tz, neg),
+        issue_daily=period_trends(history, "cluster_id", tz, neg, "day"),
+        followup=followup, followup_rest=int(followup_rest), alerts=alerts,
+        listening=brand_mentions(scored, cfg.listening, neg),
+        abuse=abuse_by_stage(scored),
+        held_back=held_back(profiles, clusters),
+        taxonomy_stale=tuple(taxonomy["stale"]),
+        segment_lift=segment_lift(scored, cfg.segments),
+        segment_metrics=segment_metrics(responses, cfg.metrics.confidence),
+    )

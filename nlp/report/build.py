@@ -7,6 +7,7 @@ import pandas as pd
 from nlp.config import PipelineConfig
 from nlp.label import gist
 from nlp.pii import redact_pii
+from nlp.records import ReportTables
 from nlp.report.cx import (abuse_rows, impact_ranking, issue_cx, listening_rows, metrics_table, pain_point_impacts)
 from nlp.report.i18n import LABELS
 from nlp.segments import where_to_look
@@ -21,16 +22,16 @@ def stage_name(cfg: PipelineConfig, key: str) -> str:
     return LABELS[lang]["unassigned"] if key == UNASSIGNED else key
 
 
-def build_report(cfg: PipelineConfig, tables: dict[str, pd.DataFrame], meta: dict) -> dict:
+def build_report(cfg: PipelineConfig, tables: ReportTables, meta: dict) -> dict:
     """Everything the HTML and Markdown templates show, in report order (stages in config order). ``tables``
-    are the frames of nlp.tables.report_tables."""
-    scored, ranked, stage_weekly = tables["scored"], tables["pain_points"], tables["stage_weekly"]
+    come from nlp.tables.report_tables."""
+    scored, ranked, stage_weekly = tables.scored, tables.pain_points, tables.stage_weekly
     labels = LABELS[cfg.report.language]
     weeks = sorted(stage_weekly["week"].unique()) if not stage_weekly.empty else []
     names = {key: stage_name(cfg, key) for key in [s.key for s in cfg.stages.stages] + [UNASSIGNED]}
-    issue_names = dict(zip(tables["clusters"]["cluster_id"], tables["clusters"]["label"]))
+    issue_names = dict(zip(tables.clusters["cluster_id"], tables.clusters["label"]))
     stages, top_weekly = [], 1
-    lift = tables.get("segment_lift", pd.DataFrame(columns=["cluster_id"]))
+    lift = tables.segment_lift
     for key in names:
         in_stage = scored[scored["stage"] == key]
         if key == UNASSIGNED and in_stage.empty:
@@ -43,8 +44,8 @@ def build_report(cfg: PipelineConfig, tables: dict[str, pd.DataFrame], meta: dic
             "mean_sentiment": _mean(in_stage["sentiment"]),
             "outliers": int((in_stage["cluster_id"] == "outlier").sum()),
             "weekly": _series(stage_weekly, "stage", key, weeks),
-            "pain_points": [{**_pain_point(row, tables["issue_weekly"], weeks, cfg),
-                             "cx": issue_cx(tables["issue_metrics"], row.cluster_id, labels),
+            "pain_points": [{**_pain_point(row, tables.issue_weekly, weeks, cfg),
+                             "cx": issue_cx(tables.issue_metrics, row.cluster_id, labels),
                              "impacts": pain_point_impacts(row, labels),
                              "all_verbatims": all_verbatims(cfg, scored, row.cluster_id),
                              "segments": _segment_chips(lift, row.cluster_id, cfg, labels)}
@@ -52,7 +53,7 @@ def build_report(cfg: PipelineConfig, tables: dict[str, pd.DataFrame], meta: dic
         })
         if len(pains):
             top = pains.iloc[0]
-            look = where_to_look(scored, lift, tables["issue_daily"], top["cluster_id"])
+            look = where_to_look(scored, lift, tables.issue_daily, top["cluster_id"])
             stages[-1]["where"] = {
                 "label": top["label"], "cluster_id": top["cluster_id"],
                 "segments": _segment_chips(lift, top["cluster_id"], cfg, labels),
@@ -62,8 +63,8 @@ def build_report(cfg: PipelineConfig, tables: dict[str, pd.DataFrame], meta: dic
         top_weekly = max([top_weekly, *stage["weekly"], *(v for p in stage["pain_points"] for v in p["weekly"])])
     todo = sorted((dict(p, stage_name=s["name"], stage_key=s["key"]) for s in stages for p in s["pain_points"]),
                   key=lambda p: -p["score"])[:3]
-    followup = tables["followup"]
-    rest = int(tables["followup_rest"]["rest"].iloc[0]) if "followup_rest" in tables else 0
+    followup = tables.followup
+    rest = tables.followup_rest
     return {
         "meta": meta, "labels": labels, "language": cfg.report.language,
         "title": cfg.report.title, "weeks": [str(w) for w in weeks], "stages": stages,
@@ -76,13 +77,13 @@ def build_report(cfg: PipelineConfig, tables: dict[str, pd.DataFrame], meta: dic
                     "recent_weeks": cfg.trends.recent_weeks, "baseline_weeks": cfg.trends.baseline_weeks},
         "timezone": cfg.ingest.timezone, "negative_below": cfg.sentiment.negative_below,
         "ranked_ids": [p["cluster_id"] for s in stages for p in s["pain_points"]],
-        "changes": [_change(cfg, a) for a in tables["alerts"].itertuples()],
-        "metrics": metrics_table(tables["overall_metrics"], tables["stage_metrics"], names, labels),
-        "impact": impact_ranking(tables["issue_impact"], issue_names, labels, top=cfg.report.impact_rows),
-        "segment_metrics": _segment_metric_rows(tables.get("segment_metrics"), labels),
-        "taxonomy_stale": tables["taxonomy_stale"]["issue_id"].tolist() if "taxonomy_stale" in tables else [],
-        "listening": listening_rows(tables["listening"], issue_names, labels),
-        "abuse": abuse_rows(tables["abuse"], names),
+        "changes": [_change(cfg, a) for a in tables.alerts.itertuples()],
+        "metrics": metrics_table(tables.overall_metrics, tables.stage_metrics, names, labels),
+        "impact": impact_ranking(tables.issue_impact, issue_names, labels, top=cfg.report.impact_rows),
+        "segment_metrics": _segment_metric_rows(tables.segment_metrics, labels),
+        "taxonomy_stale": list(tables.taxonomy_stale),
+        "listening": listening_rows(tables.listening, issue_names, labels),
+        "abuse": abuse_rows(tables.abuse, names),
         "abuse_quoted": cfg.agent.quote_abusive,
     }
 
