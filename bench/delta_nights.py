@@ -49,6 +49,26 @@ def _shape(store_path: str, run_id: str) -> dict:
             "largest_issue": str(sizes.index[0]) if len(sizes) else None, "n_issues": int(len(sizes))}
 
 
+def with_last_fit_gaps(nights: list[dict]) -> list[dict]:
+    """Each night with its gaps to the replay's last full fit (what a delta night promises to keep), beside its
+    gaps to a full fit of that night's data (what the next full fit would make of it)."""
+    out, last = [], None
+    for night in nights:
+        if night["replay"]["kind"] == "full":
+            last = night["replay"]
+        gaps = {f"{key}_gap_to_last_fit": round(night["replay"][key] - last[key], 4)
+                for key in ("outlier_share", "largest_share")} if last else {}
+        out.append({**night, **gaps})
+    return out
+
+
+def max_gaps(nights: list[dict]) -> dict:
+    deltas = [n for n in nights if n["replay"]["kind"] == "delta"]
+    return {f"max_{key}_delta_nights": max((abs(n[key]) for n in deltas if key in n), default=None)
+            for key in ("outlier_share_gap", "largest_share_gap", "outlier_share_gap_to_last_fit",
+                        "largest_share_gap_to_last_fit")}
+
+
 def main() -> dict:
     from flows.nightly import nightly
     from nlp.config import load_config
@@ -70,10 +90,8 @@ def main() -> dict:
             night[f"{key}_gap"] = round(night["replay"][key] - night["full_fit"][key], 4)
         nights.append(night)
         print(day, night, flush=True)
-    deltas = [n for n in nights if n["replay"]["kind"] == "delta"]
-    out = {"nights": nights, "seconds": round(time.perf_counter() - started, 1),
-           "max_outlier_gap_delta_nights": max((abs(n["outlier_share_gap"]) for n in deltas), default=None),
-           "max_largest_gap_delta_nights": max((abs(n["largest_share_gap"]) for n in deltas), default=None)}
+    out = {"nights": with_last_fit_gaps(nights), "seconds": round(time.perf_counter() - started, 1)}
+    out.update(max_gaps(out["nights"]))
     update_results("delta_nights", "airline", out)
     return out
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -26,6 +25,7 @@ import time
 from pathlib import Path
 
 from bench.common import REPO, RESULTS, machine, peak_rss_mb
+from bench.processes import busy_cpu_s, children_cpu_s, wait_tree_peak_mb
 
 WORK = REPO / "bench" / "work"
 DELTA_SHARE = 0.05
@@ -145,12 +145,12 @@ def run_child(kind: str, work: Path, n: int, tag: str) -> dict:
     inflated by other work on the machine). Raises with the log tail on failure."""
     out, log = work / f"{tag}.json", work / f"{tag}.log"
     cmd = [sys.executable, "-m", "bench.speed", "--child", kind, "--work", str(work), "--n", str(n), "--out", str(out)]
-    busy, kids, start = _busy_cpu_s(), _children_cpu_s(), time.perf_counter()
+    busy, kids, start = busy_cpu_s(), children_cpu_s(), time.perf_counter()
     with open(log, "w", encoding="utf-8") as fh:
         proc = subprocess.Popen(cmd, cwd=REPO, stdout=fh, stderr=subprocess.STDOUT)
-        tree_peak = _wait_tree_peak_mb(proc)
+        tree_peak = wait_tree_peak_mb(proc)
     wall = time.perf_counter() - start
-    other = (_busy_cpu_s() - busy) - (_children_cpu_s() - kids)
+    other = (busy_cpu_s() - busy) - (children_cpu_s() - kids)
     if proc.returncode != 0:
         lines = log.read_text(encoding="utf-8", errors="replace").splitlines()[-25:]
         tail = "\n".join(line[:300] for line in lines)
@@ -158,41 +158,6 @@ def run_child(kind: str, work: Path, n: int, tag: str) -> dict:
     result = json.loads(out.read_text(encoding="utf-8"))
     return {**result, "process_wall_s": round(wall, 2), "tree_peak_rss_mb": tree_peak,
             "other_cpu_share": round(max(other, 0.0) / (wall * (os.cpu_count() or 1)), 3)}
-
-
-def _busy_cpu_s() -> float:
-    """Machine-wide non-idle CPU seconds so far (all cores)."""
-    import psutil
-
-    t = psutil.cpu_times()
-    return sum(t) - t.idle - getattr(t, "iowait", 0.0) - getattr(t, "guest", 0.0) - getattr(t, "guest_nice", 0.0)
-
-
-def _children_cpu_s() -> float:
-    """CPU seconds of this process's finished (reaped) children and their reaped descendants."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def _wait_tree_peak_mb(proc: subprocess.Popen, interval: float = 0.25) -> float:
-    """Wait for ``proc``; return the peak summed RSS (MiB) of it and its descendants, polled every interval."""
-    import psutil
-
-    root, peak = psutil.Process(proc.pid), 0
-    while proc.poll() is None:
-        total = 0
-        try:
-            procs = [root, *root.children(recursive=True)]
-        except psutil.Error:
-            procs = []
-        for p in procs:
-            try:
-                total += p.memory_info().rss
-            except psutil.Error:
-                pass
-        peak = max(peak, total)
-        time.sleep(interval)
-    return round(peak / 2**20, 1)
 
 
 def write_config(work: Path) -> Path:

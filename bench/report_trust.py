@@ -1,0 +1,105 @@
+"""The README tables of issue 17 (issues and stages a CX lead can trust): journey stages (bench/stages.py), issue
+names (bench/names.py) and delta nights (bench/delta_nights.py)."""
+
+from __future__ import annotations
+
+_METHODS = [("koe_before", "koe before (similarity.v1: top-3 examples + cluster smoothing)"),
+            ("nearest_prototype", "nearest prototype (description + examples averaged per stage)"),
+            ("koe_after_defaults", "koe after (calibrated.v2, config defaults)"),
+            ("koe_after_tuned", "koe after (calibrated.v2, settings chosen on even ids)")]
+
+
+def stages_tables(st: dict) -> list[str]:
+    """Stage accuracy on odd ids for the three methods (bench/stages.py), with the largest predicted/true share."""
+    if not st:
+        return []
+    out = ["### Journey stages (`python -m bench.stages`; accuracy on odd ids, settings chosen on even ids)", "",
+           "| data set | method | accuracy | largest stage share / true share | unassigned |", "|---|---|---:|---:|---:|"]
+    blocks = []
+    if "airline" in st:
+        a = st["airline"]
+        blocks.append((f"airline tweets, United + American (negative, reason mapped; n = {a['n_evaluated']})", a["methods"]))
+    for lang, block in st.get("bilingual", {}).get("by_language", {}).items():
+        blocks.append((f"bilingual_cx dev, {lang} ({block['koe_before']['all']['n']})", block))
+    for name, methods in blocks:
+        for key, label in _METHODS:
+            r = methods[key]["odd_ids"]
+            out.append(f"| {name} | {label} | {r['accuracy']:.3f} | {r['max_share_ratio']:.2f} | "
+                       f"{100 * r['unassigned_share']:.1f}% |")
+    if "airline" in st:
+        shares = st["airline"]["methods"]["koe_after_defaults"]["odd_ids"]["share"]
+        before = st["airline"]["methods"]["koe_before"]["odd_ids"]["share"]
+        out += ["", "Airline stage shares (odd ids): true / koe before / koe after (defaults)", "",
+                "| stage | true | before | after |", "|---|---:|---:|---:|"]
+        out += [f"| {k} | {100 * v['true']:.1f}% | {100 * before[k]['predicted']:.1f}% | {100 * v['predicted']:.1f}% |"
+                for k, v in shares.items()]
+    return out
+
+
+def _cell(text: str, n: int = 70) -> str:
+    text = " ".join(str(text).split()).replace("|", "/")
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def names_tables(r: dict) -> list[str]:
+    """Issue names (bench/names.py): the 20 largest issues of the demo and airline runs, name next to the keyword
+    label and 3 verbatims; bilingual_cx's themes named in both report languages."""
+    if not r:
+        return []
+    out = ["### Issue names (`python -m bench.names`)", "",
+           "Each issue's name (the claim of its central items that sets it apart, nlp/names.py) next to the keyword "
+           "label it had before and three of its verbatims. The name settings were set while reading the demo's and "
+           "bilingual_cx's names; the airline names were read only after they were fixed."]
+    for part, title, langs in (("demo", "demo sample (one full run; Japanese report, then English)", ("ja", "en")),
+                               ("airline", "airline tweets, United + American (one full run, English report)",
+                                ("en",))):
+        block = r.get(part)
+        if not block:
+            continue
+        named = sum(i[f"name_{langs[0]}"] != i["keyword_label"] for i in block["issues"])
+        out += ["", f"**{title}**: {named} of {len(block['issues'])} issues named by a claim (the rest keep their "
+                "keyword label)", "",
+                "| issue | items | keyword label (before) | " + " | ".join(f"name ({lg})" for lg in langs)
+                + " | verbatims |", "|---|---:|---|" + "---|" * len(langs) + "---|"]
+        out += [f"| {i['issue']} | {i['size']} | {_cell(i['keyword_label'], 40)} | "
+                + " | ".join(_cell(i[f'name_{lg}'], 60) for lg in langs) + " | "
+                + " ⏐ ".join(_cell(v, 60) for v in i["verbatims"]) + " |" for i in block["issues"]]
+    bi = r.get("bilingual")
+    if bi:
+        cross = bi["cross_language"]
+        out += ["", "**bilingual_cx** (each theme's 25 texts of one language as one issue): names in each report "
+                "language. An issue of the other language is named by the closest claim of the report's language "
+                "(from the run's texts or koe's list of common names) with its own name after it: "
+                f"in the Japanese report {cross['ja']['named_from_other_language']} of {cross['ja']['of']} English "
+                f"issues got a Japanese name, {cross['ja']['same_theme']} of them from a text of the same theme; in "
+                f"the English report {cross['en']['named_from_other_language']} of {cross['en']['of']} Japanese "
+                f"issues, {cross['en']['same_theme']} from the same theme (a name from koe's list counts as a miss)",
+                "", "| theme | ja texts (ja report) | en texts (en report) | ja texts (en report) | en texts (ja report) |",
+                "|---|---|---|---|---|"]
+        out += [f"| {t['theme']} | {_cell(t['ja_texts_named_in_ja'] or '—', 40)} | "
+                f"{_cell(t['en_texts_named_in_en'] or '—', 40)} | {_cell(t['ja_texts_named_in_en'] or '—', 50)} | "
+                f"{_cell(t['en_texts_named_in_ja'] or '—', 50)} |" for t in bi["themes"]]
+    return out
+
+
+def delta_nights_table(r: dict) -> list[str]:
+    """The airline tweets replayed night by night (bench/delta_nights.py): each night's outlier and largest-issue
+    share, in the replay and in a full fit of the same night's data."""
+    block = r.get("airline")
+    if not block:
+        return []
+    out = ["### Delta nights (`python -m bench.delta_nights`; airline tweets, United + American, one run per day)", "",
+           "Outlier share / largest issue's share of the items each run saw (issues in the run): the replay (a full "
+           "fit on the first night and every `cluster.refit_every_days`, delta runs between), its gap to its own last "
+           "full fit, and a full fit of the same night's data on a store of its own.", "",
+           "| night | replay run | replay: outliers / largest (issues) | gap to its last full fit (points) | "
+           "full fit of that night: outliers / largest (issues) | gap to it (points) |",
+           "|---|---|---:|---:|---:|---:|"]
+    for n in block["nights"]:
+        rp, ff = n["replay"], n["full_fit"]
+        last = (f"{100 * n['outlier_share_gap_to_last_fit']:+.1f} / {100 * n['largest_share_gap_to_last_fit']:+.1f}"
+                if "outlier_share_gap_to_last_fit" in n else "—")
+        out.append(f"| {n['day']} | {rp['kind']} | {100 * rp['outlier_share']:.1f}% / {100 * rp['largest_share']:.1f}% "
+                   f"({rp['n_issues']}) | {last} | {100 * ff['outlier_share']:.1f}% / {100 * ff['largest_share']:.1f}% "
+                   f"({ff['n_issues']}) | {100 * n['outlier_share_gap']:+.1f} / {100 * n['largest_share_gap']:+.1f} |")
+    return out
