@@ -20,6 +20,7 @@ from flows.runner import partition_runner, runner_info
 from flows.sentiment import sentiment_items
 from nlp.analysis import embedding_spaces, space_spec
 from nlp.config import PipelineConfig, load_config
+from nlp.label import in_language
 from nlp.pii import redact_pii
 from nlp.records import KnownIssues, RunPlan
 from nlp.schema import stable_hash
@@ -222,6 +223,10 @@ def _rerender(cfg: PipelineConfig, config_path: str) -> dict:
     if run_id is None:
         raise RuntimeError(f"no completed run in {cfg.store.path}; run `koe run --config {config_path}` first")
     assignments, clusters = store.latest_results()  # the run of latest_run_id
+    # in another report language than the run's, each issue by its name in that language (where it has one)
+    named = in_language(clusters, cfg.report.language)
+    renamed = dict(zip(clusters.loc[named != clusters["label"], "cluster_id"], named[named != clusters["label"]]))
+    clusters = clusters.assign(label=named)
     items = store.items()
     analysed = items["item_id"].isin(assignments["item_id"])
     created = items.loc[analysed, "created_at"]
@@ -239,7 +244,7 @@ def _rerender(cfg: PipelineConfig, config_path: str) -> dict:
                                "quarantined": summary.get("quarantined", 0)}}
     states = store.issue_states()
     issues = KnownIssues(events=store.issue_events(run_id), first_run=not store.completed_before(run_id),
-                         labels=dict(zip(states["issue_id"], states["label"])),
+                         labels={**dict(zip(states["issue_id"], states["label"])), **renamed},
                          radius=dict(zip(states["issue_id"], states["radius"])))
     return publish(cfg, run, items, assignments, clusters, ingest, issues, answers.reset_index(drop=True),
                    store.items_seen_before(run_id), store.history(), record=False)

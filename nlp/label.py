@@ -12,6 +12,7 @@ import pandas as pd
 
 from nlp.cluster import OUTLIER
 from nlp.config import LabelConfig
+from nlp.config.outputs import REPORT_LANGUAGES
 from nlp.names import name_issues
 from nlp.pii import redact_pii
 from nlp.tokenize import Tokens
@@ -111,7 +112,7 @@ def representative_verbatims(texts: list[str], scores: np.ndarray, n: int) -> li
 def describe_clusters(assigned: pd.DataFrame, texts: pd.Series, tokens: list[Tokens], cfg: LabelConfig,
                       langs: pd.Series | None = None, language: str | None = None,
                       encode: Callable[[list[str]], np.ndarray] | None = None) -> pd.DataFrame:
-    """One row per cluster: cluster_id, lang, size, label, keyphrases, verbatims.
+    """One row per cluster: cluster_id, lang, size, label, keyphrases, verbatims, names.
 
     The label is the issue's name (nlp/names.py: the claim of its most central items in the label's language
     that sets it apart, 配送が遅い / "order never arrived") when cfg.names is on and ``encode`` (texts -> unit
@@ -122,7 +123,10 @@ def describe_clusters(assigned: pd.DataFrame, texts: pd.Series, tokens: list[Tok
     own language; ``lang`` of ``assigned`` is its embedding space). An issue that holds items of several
     languages (a shared space) is described in the report's ``language``: its keyphrases and label come from its
     members in that language (from all of them when it has none), its first cfg.n_verbatims verbatims are theirs,
-    and up to cfg.other_language_verbatims verbatims of each other language follow, marked "(en)", "(ja)"."""
+    and up to cfg.other_language_verbatims verbatims of each other language follow, marked "(en)", "(ja)".
+
+    ``names``: the issue's name in each other report language (REPORT_LANGUAGES), for a report re-rendered in
+    it (an English re-render of a Japanese run names its issues in English); empty without names."""
     langs = pd.Series(assigned["lang"].to_numpy() if langs is None else np.asarray(langs, dtype=object),
                       index=assigned.index).astype(str)
     frame = assigned.assign(text=texts.to_numpy(), item_lang=langs.to_numpy())
@@ -143,11 +147,17 @@ def describe_clusters(assigned: pd.DataFrame, texts: pd.Series, tokens: list[Tok
         central = group[group["item_lang"] == label_lang].sort_values("centrality", ascending=False, kind="stable")
         samples[cid] = [redact_pii(t, handles=True) for t in central["text"].head(cfg.name_sample)]
         sample_langs[cid] = label_lang
+    for row in rows:
+        row["names"] = {}
+    by_id = {row["cluster_id"]: row for row in rows}
     if cfg.names and encode is not None:
         names = name_issues(samples, sample_langs, language, encode, cfg)
         for row in rows:
             row["label"] = names.get(row["cluster_id"], row["label"])
-    columns = ["cluster_id", "lang", "size", "label", "keyphrases", "verbatims"]
+        for other in (lg for lg in REPORT_LANGUAGES if language is not None and lg != language):
+            for cid, name in name_issues(samples, sample_langs, other, encode, cfg).items():
+                by_id[cid]["names"][other] = name
+    columns = ["cluster_id", "lang", "size", "label", "keyphrases", "verbatims", "names"]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -166,3 +176,12 @@ def _verbatims(group: pd.DataFrame, language: str | None, cfg: LabelConfig) -> l
         picked = representative_verbatims(members["text"].tolist(), members["centrality"].to_numpy(), n)
         out += picked if lang == language else [f"({lang}) {v}" for v in picked]
     return out
+
+
+def in_language(clusters: pd.DataFrame, language: str) -> pd.Series:
+    """Each cluster's label in ``language``: its name there (the ``names`` of describe_clusters) when it has
+    one, else its label (a cluster named in ``language`` already, or without a name there)."""
+    names = clusters["names"] if "names" in clusters else pd.Series([{}] * len(clusters), index=clusters.index)
+    return pd.Series([n.get(language, label) if isinstance(n, dict) else label
+                      for n, label in zip(names, clusters["label"])], index=clusters.index, dtype=object)
+

@@ -8,7 +8,7 @@ import pytest
 from nlp.claims import text_claims
 from nlp.config import IssuesConfig, LabelConfig
 from nlp.issues import label_changes
-from nlp.label import describe_clusters, is_keyword_label
+from nlp.label import describe_clusters, in_language, is_keyword_label
 from nlp.names import name_issues, sentence_encoder
 from nlp.tokenize import _en_tokens, load_tokenizer, tokenize_texts
 
@@ -131,6 +131,12 @@ def test_describe_clusters_labels_with_names_and_keeps_keyphrases_as_detail(enco
     assert named["label"].tolist() == ["配送が遅すぎる", "ログインできない"]
     assert named["keyphrases"].tolist() == plain["keyphrases"].tolist()
     assert all(is_keyword_label(label, kp) for label, kp in zip(plain["label"], plain["keyphrases"]))
+    # ... and with the name of each issue in the other report language, for a re-render in it
+    assert named["names"].tolist() == [{"en": "delivery is late (配送が遅すぎる)"}, {"en": "can't log in (ログインできない)"}]
+    assert plain["names"].tolist() == [{}, {}]
+    renamed = pd.DataFrame({"label": named["label"], "names": named["names"]})
+    assert in_language(renamed, "en").tolist() == ["delivery is late (配送が遅すぎる)", "can't log in (ログインできない)"]
+    assert in_language(renamed, "ja").tolist() == ["配送が遅すぎる", "ログインできない"]
 
 
 def test_a_keyword_label_gives_way_to_a_name_and_a_name_stays():

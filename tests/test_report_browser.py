@@ -18,6 +18,7 @@ from tests.conftest import REPO, sample_config
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SHOTS = REPO / "out" / "screenshots"
+_JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
 # measured inside an iframe of the given width (headless Chromium will not make its window narrower than 500 px):
 # the page's scroll width, every element that ends right of the viewport outside a scrolling table wrapper, every
@@ -107,6 +108,13 @@ def test_the_english_report_is_english(reports):
     assert 'class="quote en"' in html and 'class="quote ja"' not in html
     for jargon in ("外れ値", "bench", "改善余地"):
         assert jargon not in text and jargon not in reports["ja"].read_text(encoding="utf-8")
+    # issues are named in English: an English issue by its own claim (no Japanese name before it, as in the
+    # Japanese run's report), a Japanese one by an English name with its own after it where one fits
+    names = dict(re.findall(r'class="pp" id="issue-([a-z]+-[0-9]+)">\s*<div class="head"><div><span '
+                            r'class="rank">[0-9]+</span><span class="label">(.*?)</span>', html))
+    assert any(i.startswith("ja-") for i in names) and any(i.startswith("en-") for i in names)
+    assert not [n for i, n in names.items() if i.startswith("en-") and _JAPANESE.search(n)], names
+    assert sum(bool(re.match(r"[A-Za-z]", n)) for i, n in names.items() if i.startswith("ja-")) >= 2, names
 
 
 def test_the_first_screen_says_what_to_do_first_and_states_its_windows(reports):

@@ -106,6 +106,9 @@ class AgentConfig(_Model):
     quote_abusive: bool = False  # abusive messages are kept out of the report's quotes unless this is true
 
 
+REPORT_LANGUAGES = ("ja", "en")  # the languages a report is written in (report.language)
+
+
 class ReportConfig(_Model):
     language: Literal["ja", "en"] = "ja"
     title: str = "koe — customer voice report"

@@ -59,7 +59,7 @@ CREATE TABLE IF NOT EXISTS sentiment_heads (
 );
 CREATE TABLE IF NOT EXISTS clusters (
     run_id VARCHAR, cluster_id VARCHAR, lang VARCHAR, size INTEGER, label VARCHAR, keyphrases_json VARCHAR,
-    verbatims_json VARCHAR, PRIMARY KEY (run_id, cluster_id)
+    verbatims_json VARCHAR, names_json VARCHAR, PRIMARY KEY (run_id, cluster_id)
 );
 """
 
@@ -82,6 +82,8 @@ def _migrate(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(f"ALTER TABLE items ADD COLUMN {col} {_SQL_TYPES[dtype]}")
     if "row_hash" not in have:
         con.execute("ALTER TABLE items ADD COLUMN row_hash VARCHAR")
+    if "names_json" not in _columns(con, "clusters"):  # issue names in the other report languages
+        con.execute("ALTER TABLE clusters ADD COLUMN names_json VARCHAR")
 
 
 class StoreLockedError(RuntimeError):

@@ -41,19 +41,24 @@ class ResultStore(RunLedger):
             c.insert(0, "run_id", run_id)
             c["keyphrases_json"] = [json.dumps(k, ensure_ascii=False) for k in clusters["keyphrases"]]
             c["verbatims_json"] = [json.dumps(v, ensure_ascii=False) for v in clusters["verbatims"]]
+            names = clusters["names"] if "names" in clusters else [{}] * len(clusters)
+            c["names_json"] = [json.dumps(n if isinstance(n, dict) else {}, ensure_ascii=False) for n in names]
             con.register("a", a)
             con.register("c", c)
             con.execute("INSERT INTO assignments SELECT * FROM a")
-            con.execute("INSERT INTO clusters SELECT * FROM c")
+            con.execute("INSERT INTO clusters BY NAME SELECT * FROM c")
 
     def latest_results(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         """The latest completed run's assignments (item_id, cluster_id, centrality, stage, stage_score,
-        sentiment) and clusters (cluster_id, lang, size, label, keyphrases, verbatims); empty before the first."""
+        sentiment) and clusters (cluster_id, lang, size, label, keyphrases, verbatims, names: the name in each other report
+        language); empty before the first."""
         run_id = self.latest_run_id()
         assignments = self.table("assignments", "WHERE run_id = ?", [run_id]).drop(columns="run_id")
         clusters = self.table("clusters", "WHERE run_id = ?", [run_id]).drop(columns="run_id")
         clusters["keyphrases"] = clusters.pop("keyphrases_json").map(json.loads)
         clusters["verbatims"] = clusters.pop("verbatims_json").map(json.loads)
+        names = clusters.pop("names_json") if "names_json" in clusters else pd.Series(None, index=clusters.index)
+        clusters["names"] = names.map(lambda s: json.loads(s) if isinstance(s, str) else {})  # {} in older stores
         return assignments, clusters
 
     def latest_members(self, include_outliers: bool = False) -> pd.DataFrame:
