@@ -92,3 +92,22 @@ def test_a_store_from_an_older_koe_gets_the_new_columns(tmp_path):
     items = store.items()
     assert len(items) == 4 and list(items.columns) == list(ITEM_COLUMNS)  # every column added since, in order
     assert items.set_index("item_id").loc["old", "text"] == "古い行"
+
+
+def test_a_store_is_prepared_once_per_schema_version(tmp_path):
+    """The tables are created and migrated on the first connection; a store that says it was prepared for this
+    koe's schema is not prepared again (one query per connection), one prepared for another version is."""
+    from nlp.store.database import SCHEMA_VERSION
+
+    store = Store(tmp_path / "s.duckdb")
+    with store.connect() as con:
+        assert con.execute("SELECT version FROM koe_schema").fetchall() == [(SCHEMA_VERSION,)]
+        con.execute("DROP TABLE quarantine")
+    with store.connect() as con:  # this version: no DDL ran, so the dropped table stays dropped
+        assert con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'quarantine'"
+                           ).fetchone()[0] == 0
+        con.execute("UPDATE koe_schema SET version = 'older'")
+    with store.connect() as con:  # another version: created and migrated again
+        assert con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'quarantine'"
+                           ).fetchone()[0] == 1
+        assert con.execute("SELECT version FROM koe_schema").fetchall() == [(SCHEMA_VERSION,)]

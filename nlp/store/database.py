@@ -1,8 +1,9 @@
-"""The store's DuckDB file: its tables (created, and an older store's migrated, on a writable connection), short
+"""The store's DuckDB file: its tables (created, and an older store's migrated, once per schema version), short
 connections and transactions, the run lock, and the one-line errors of a store that cannot be used."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -86,6 +87,27 @@ def _migrate(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("ALTER TABLE clusters ADD COLUMN names_json VARCHAR")
 
 
+# the schema a store was prepared for (tables created, older columns migrated), kept in the store itself: a
+# connection to a store of this version runs one query, not the DDL and the migration. _SCHEMA's text is in it;
+# bump _MIGRATION when _migrate changes
+_MIGRATION = 1
+SCHEMA_VERSION = hashlib.sha256(f"{_MIGRATION}\n{_SCHEMA}".encode()).hexdigest()[:16]
+
+
+def _prepare(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the tables and migrate an older store, unless the store says it was prepared for this version."""
+    try:
+        if con.execute("SELECT max(version) FROM koe_schema").fetchone()[0] == SCHEMA_VERSION:
+            return
+    except duckdb.CatalogException:  # a new store, or one from before koe kept its schema version
+        pass
+    con.execute(_SCHEMA)
+    _migrate(con)
+    con.execute("CREATE TABLE IF NOT EXISTS koe_schema (version VARCHAR)")
+    con.execute("DELETE FROM koe_schema")
+    con.execute("INSERT INTO koe_schema VALUES (?)", [SCHEMA_VERSION])
+
+
 class StoreLockedError(RuntimeError):
     """Another process holds the store."""
 
@@ -131,8 +153,7 @@ class Database:
         try:
             if not read_only:
                 try:
-                    con.execute(_SCHEMA)
-                    _migrate(con)
+                    _prepare(con)
                 except (duckdb.Error, OSError) as exc:
                     raise _store_error(self.path, exc) from None
             yield con
