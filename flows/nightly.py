@@ -225,7 +225,8 @@ def _rerender(cfg: PipelineConfig, config_path: str) -> dict:
     assignments, clusters = store.latest_results()  # the run of latest_run_id
     # in another report language than the run's, each issue by its name in that language (where it has one)
     named = in_language(clusters, cfg.report.language)
-    renamed = dict(zip(clusters.loc[named != clusters["label"], "cluster_id"], named[named != clusters["label"]]))
+    changed = named != clusters["label"]
+    renamed = dict(zip(clusters.loc[changed, "cluster_id"], named[changed]))
     clusters = clusters.assign(label=named)
     items = store.items()
     analysed = items["item_id"].isin(assignments["item_id"])

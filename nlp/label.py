@@ -13,7 +13,7 @@ import pandas as pd
 from nlp.cluster import OUTLIER
 from nlp.config import LabelConfig
 from nlp.config.outputs import REPORT_LANGUAGES
-from nlp.names import name_issues
+from nlp.names import name_issues, names_in_languages
 from nlp.pii import redact_pii
 from nlp.tokenize import Tokens
 
@@ -149,14 +149,17 @@ def describe_clusters(assigned: pd.DataFrame, texts: pd.Series, tokens: list[Tok
         sample_langs[cid] = label_lang
     for row in rows:
         row["names"] = {}
-    by_id = {row["cluster_id"]: row for row in rows}
-    if cfg.names and encode is not None:
-        names = name_issues(samples, sample_langs, language, encode, cfg)
+    if cfg.names and encode is not None and language is None:
+        names = name_issues(samples, sample_langs, None, encode, cfg)
         for row in rows:
             row["label"] = names.get(row["cluster_id"], row["label"])
-        for other in (lg for lg in REPORT_LANGUAGES if language is not None and lg != language):
-            for cid, name in name_issues(samples, sample_langs, other, encode, cfg).items():
-                by_id[cid]["names"][other] = name
+    elif cfg.names and encode is not None:
+        others = tuple(lg for lg in REPORT_LANGUAGES if lg != language)
+        by_language = names_in_languages(samples, sample_langs, (language, *others), encode, cfg)
+        for row in rows:
+            row["label"] = by_language[language].get(row["cluster_id"], row["label"])
+            row["names"] = {lg: by_language[lg][row["cluster_id"]] for lg in others
+                            if row["cluster_id"] in by_language[lg]}
     columns = ["cluster_id", "lang", "size", "label", "keyphrases", "verbatims", "names"]
     return pd.DataFrame(rows, columns=columns)
 
@@ -181,7 +184,6 @@ def _verbatims(group: pd.DataFrame, language: str | None, cfg: LabelConfig) -> l
 def in_language(clusters: pd.DataFrame, language: str) -> pd.Series:
     """Each cluster's label in ``language``: its name there (the ``names`` of describe_clusters) when it has
     one, else its label (a cluster named in ``language`` already, or without a name there)."""
-    names = clusters["names"] if "names" in clusters else pd.Series([{}] * len(clusters), index=clusters.index)
-    return pd.Series([n.get(language, label) if isinstance(n, dict) else label
-                      for n, label in zip(names, clusters["label"])], index=clusters.index, dtype=object)
+    return pd.Series([names.get(language, label) for names, label in zip(clusters["names"], clusters["label"])],
+                     index=clusters.index, dtype=object)
 

@@ -29,47 +29,82 @@ def name_issues(samples: dict[str, list[str]], langs: dict[str, str], language: 
     (common_names), with its own name after it ("can't cancel subscription (解約できない)"), when that claim
     reaches cfg.name_min_similarity; otherwise by its own name alone. A cluster
     without any claim is absent from the result (it keeps its keyphrase label)."""
-    ids = [cid for cid in sorted(samples) if samples[cid]]
-    if not ids:
-        return {}
-    centroids = np.vstack([encode(samples[cid]).mean(axis=0) for cid in ids])
-    centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
-    candidates = {cid: _candidates(text_claims(samples[cid], langs[cid])) for cid in ids}
-    pool = sorted({c.text for cid in ids for c in candidates[cid]})
-    if not pool:
-        return {}
-    vectors = dict(zip(pool, encode(pool)))
-    tone = {cid: float(np.mean(_polarity(samples[cid], langs[cid]))) for cid in ids}
-    for cid in ids:
-        polarity = _polarity([c.text for c in candidates[cid]], langs[cid])
-        candidates[cid] = [replace(c, against=bool(p * tone[cid] < 0 and abs(tone[cid]) > 0.1))
-                           for c, p in zip(candidates[cid], polarity)]
-    names = _unique({cid: _ranked(candidates[cid], vectors, centroids, k, cfg) for k, cid in enumerate(ids)})
     if language is None:
+        return _Naming.of(samples, langs, encode, cfg).names
+    return names_in_languages(samples, langs, (language,), encode, cfg)[language]
+
+
+def names_in_languages(samples: dict[str, list[str]], langs: dict[str, str], languages: tuple[str, ...],
+                       encode: Callable[[list[str]], np.ndarray], cfg: LabelConfig) -> dict[str, dict[str, str]]:
+    """language -> name_issues(..., language, ...) for each of ``languages``, the claims read and embedded once."""
+    naming = _Naming.of(samples, langs, encode, cfg)
+    return {language: naming.in_language(language, encode, cfg) for language in languages}
+
+
+@dataclass
+class _Naming:
+    """What naming in any language starts from: the clusters with a sample, their centroids, their candidate
+    claims (tone marked), the claims' vectors and each cluster's own name."""
+
+    ids: list[str]
+    langs: dict[str, str]
+    centroids: np.ndarray
+    candidates: dict[str, list[_Candidate]]
+    vectors: dict[str, np.ndarray]
+    tone: dict[str, float]
+    names: dict[str, str]
+
+    @classmethod
+    def of(cls, samples: dict[str, list[str]], langs: dict[str, str], encode: Callable[[list[str]], np.ndarray],
+           cfg: LabelConfig) -> _Naming:
+        ids = [cid for cid in sorted(samples) if samples[cid]]
+        if not ids:
+            return cls([], langs, np.zeros((0, 0)), {}, {}, {}, {})
+        centroids = np.vstack([encode(samples[cid]).mean(axis=0) for cid in ids])
+        centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
+        candidates = {cid: _candidates(text_claims(samples[cid], langs[cid])) for cid in ids}
+        pool = sorted({c.text for cid in ids for c in candidates[cid]})
+        if not pool:
+            return cls([], langs, np.zeros((0, 0)), {}, {}, {}, {})
+        vectors = dict(zip(pool, encode(pool)))
+        tone = {cid: float(np.mean(_polarity(samples[cid], langs[cid]))) for cid in ids}
+        for cid in ids:
+            polarity = _polarity([c.text for c in candidates[cid]], langs[cid])
+            candidates[cid] = [replace(c, against=bool(p * tone[cid] < 0 and abs(tone[cid]) > 0.1))
+                               for c, p in zip(candidates[cid], polarity)]
+        names = _unique({cid: _ranked(candidates[cid], vectors, centroids, k, cfg) for k, cid in enumerate(ids)})
+        return cls(ids, langs, centroids, candidates, vectors, tone, names)
+
+    def in_language(self, language: str, encode: Callable[[list[str]], np.ndarray],
+                    cfg: LabelConfig) -> dict[str, str]:
+        """The names in a report written in ``language`` (name_issues)."""
+        ids, langs, centroids, vectors, tone = self.ids, self.langs, self.centroids, self.vectors, self.tone
+        names = dict(self.names)
+        if not ids:
+            return names
+        # a claim of another cluster (its support there says nothing about this one) or a common issue name
+        written_in = [replace(c, support=0.0, against=False) for cid in ids if langs[cid] == language
+                      for c in self.candidates[cid]]
+        if cfg.name_list:
+            known = {c.text for c in written_in}
+            written_in += [_Candidate(t, False, 0.0) for t in common_names(language) if t not in known]
+        written_tone = _polarity([c.text for c in written_in], language)
+        missing = sorted({c.text for c in written_in} - set(vectors))
+        if missing:
+            vectors.update(zip(missing, encode(missing)))
+        # ... and it sets the cluster apart from the clusters of its own language only: the report's language may
+        # hold the same issue (two spaces), whose closeness is no ambiguity
+        foreign = [k for k, cid in enumerate(ids) if langs[cid] != language]
+        for k in foreign:
+            cid = ids[k]
+            if not written_in or cid not in names:
+                continue
+            toned = [replace(c, against=bool(p * tone[cid] < 0 and abs(tone[cid]) > 0.1))
+                     for c, p in zip(written_in, written_tone)]
+            best = _ranked(toned, vectors, centroids[foreign], foreign.index(k), cfg)[0][1]
+            if float(vectors[best] @ centroids[k]) >= cfg.name_min_similarity:
+                names[cid] = f"{best} ({names[cid]})"
         return names
-    # a claim of another cluster (its support there says nothing about this one) or a common issue name
-    written_in = [replace(c, support=0.0, against=False) for cid in ids if langs[cid] == language
-                  for c in candidates[cid]]
-    if cfg.name_list:
-        known = {c.text for c in written_in}
-        written_in += [_Candidate(t, False, 0.0) for t in common_names(language) if t not in known]
-    written_tone = _polarity([c.text for c in written_in], language)
-    missing = sorted({c.text for c in written_in} - set(vectors))
-    if missing:
-        vectors.update(zip(missing, encode(missing)))
-    # ... and it sets the cluster apart from the clusters of its own language only: the report's language may
-    # hold the same issue (two spaces), whose closeness is no ambiguity
-    foreign = [k for k, cid in enumerate(ids) if langs[cid] != language]
-    for k in foreign:
-        cid = ids[k]
-        if not written_in or cid not in names:
-            continue
-        toned = [replace(c, against=bool(p * tone[cid] < 0 and abs(tone[cid]) > 0.1))
-                 for c, p in zip(written_in, written_tone)]
-        best = _ranked(toned, vectors, centroids[foreign], foreign.index(k), cfg)[0][1]
-        if float(vectors[best] @ centroids[k]) >= cfg.name_min_similarity:
-            names[cid] = f"{best} ({names[cid]})"
-    return names
 
 
 @dataclass(frozen=True)
