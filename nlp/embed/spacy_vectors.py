@@ -5,14 +5,21 @@
 - ``spacy_vectors.v2``: a SIF-weighted mean (Arora et al. 2017: weight a / (a + p(w))), with p(w) from the
   word's row in the vector table under Zipf's law (the tables are built most-frequent-first; a pruned word
   shares the row of its nearest kept word), so the vector never depends on the corpus being embedded.
-  Its figures against v1 are in bench/results/quality.json and the README (bench/quality.py)."""
+  Its figures against v1 are in bench/results/quality.json and the README (bench/quality.py).
+
+Neither takes options: a text's vector is looked up from its tokens (no model batch, the CPU)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
+from nlp.config import EmbedderOptions
 from nlp.embed import l2_normalize, register
-from nlp.tokenize import Tokens, load_tokenizer
+
+if TYPE_CHECKING:
+    from nlp.tokenize import Tokens
 
 
 _SIF_A = 1e-3
@@ -21,6 +28,8 @@ _SIF_A = 1e-3
 class SpacyVectorsEmbedder:
     def __init__(self, model: str, sif: bool = False):
         import spacy
+
+        from nlp.tokenize import load_tokenizer
 
         self.model = model
         self.sif = sif
@@ -57,11 +66,14 @@ class SpacyVectorsEmbedder:
         return l2_normalize(out)
 
 
-@register("spacy_vectors.v1")
-def make(model: str, device: str = "cpu", runtime: str = "auto") -> SpacyVectorsEmbedder:  # the CPU is enough
+_SHIPPED = {"shipped_model": "ja_ginza", "languages": ("ja",)}
+
+
+@register("spacy_vectors.v1", **_SHIPPED)
+def make(model: str, options: EmbedderOptions) -> SpacyVectorsEmbedder:
     return SpacyVectorsEmbedder(model)
 
 
-@register("spacy_vectors.v2")
-def make_sif(model: str, device: str = "cpu", runtime: str = "auto") -> SpacyVectorsEmbedder:
+@register("spacy_vectors.v2", **_SHIPPED)
+def make_sif(model: str, options: EmbedderOptions) -> SpacyVectorsEmbedder:
     return SpacyVectorsEmbedder(model, sif=True)
