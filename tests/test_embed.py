@@ -35,7 +35,7 @@ def test_ja_vectors_see_kanji(ja_embedder, en_embedder):
 
 
 def test_the_backends_are_registered_and_unknown_is_clear():
-    assert {"st.v1", "st.v2", "spacy_vectors.v1", "spacy_vectors.v2", "use.v1"} <= set(backends())
+    assert {"st.v1", "st.v2", "spacy_vectors.v1", "spacy_vectors.v2", "use.v1", "e5.v1"} <= set(backends())
     with pytest.raises(ValueError, match="unknown embedding backend 'nope.v1'; registered: .*'st.v2'"):
         EmbedderSpec(backend="nope.v1", model="x")
 
@@ -177,6 +177,9 @@ def test_a_wrong_option_names_the_backend_and_what_it_takes(tmp_path):
     with pytest.raises(ValueError, match="embedder spacy_vectors.v2: unknown option 'runtime'; spacy_vectors.v2 "
                                          "takes no options"):
         EmbedderSpec(backend="spacy_vectors.v2", model="ja_ginza", runtime="torch")
+    with pytest.raises(ValueError, match=r"embedder e5.v1: unknown option 'device'; e5.v1 takes batch_size "
+                                         r"\(default 64\), threads \(default None\)"):
+        EmbedderSpec(backend="e5.v1", model="multilingual-e5-small", device="cpu")
     raw = (tmp_path / "koe.yaml")
     raw.write_text("sources: [{name: s, kind: review, path: x.csv}]\nstages: {stages: [{key: a, name_ja: あ, "
                    "name_en: A}]}\nembed: {by_language: {en: {backend: st.v2, model: m, runtim: torch}}}\n")
