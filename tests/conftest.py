@@ -109,3 +109,14 @@ def sample_config(tmp: Path, **overrides) -> Path:
 def _cleanup_prefect_home():
     yield
     shutil.rmtree(_PREFECT_HOME, ignore_errors=True)
+
+
+# tests that read the sample's session-built stores run on one xdist worker (`make test` runs two), so each store
+# is built once per suite and not once per worker
+_SAMPLE_STORES = {"sample_runs", "fresh_run", "sample_backfill"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if _SAMPLE_STORES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.xdist_group("sample_stores"))
