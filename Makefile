@@ -38,10 +38,10 @@ demo: venv
 TEST_WORKERS ?= 2
 
 test: venv sysdeps
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 test-all: venv sysdeps
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup -m ""
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m ""
 
 bench: venv sysdeps
 	$(BIN)/pip install -q -e '.[dev,bench]'

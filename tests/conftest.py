@@ -111,12 +111,11 @@ def _cleanup_prefect_home():
     shutil.rmtree(_PREFECT_HOME, ignore_errors=True)
 
 
-# tests that read the sample's session-built stores run on one xdist worker (`make test` runs two), so each store
-# is built once per suite and not once per worker
-_SAMPLE_STORES = {"sample_runs", "fresh_run", "sample_backfill"}
 
+def pytest_xdist_make_scheduler(config, log):
+    """With `-n 2` (make test): the sample-store tests on one worker (tests/scheduling.py)."""
+    if config.getvalue("dist") == "load":
+        from tests.scheduling import make_scheduler
 
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        if _SAMPLE_STORES & set(getattr(item, "fixturenames", ())):
-            item.add_marker(pytest.mark.xdist_group("sample_stores"))
+        return make_scheduler(config, log)
+    return None
