@@ -34,11 +34,14 @@ sysdeps:
 demo: venv
 	$(BIN)/koe run --config $(CONFIG) --replay weekly
 
+# two xdist workers (2 cores); tests that read the sample's session-built stores share one (tests/conftest.py)
+TEST_WORKERS ?= 2
+
 test: venv sysdeps
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 test-all: venv sysdeps
-	$(BIN)/python -m pytest -m ""
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m ""
 
 bench: venv sysdeps
 	$(BIN)/pip install -q -e '.[dev,bench]'

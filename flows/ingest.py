@@ -12,7 +12,7 @@ import pandas as pd
 from prefect import get_run_logger, task
 
 from nlp.config import PipelineConfig
-from nlp.records import PriorRun
+from nlp.records import INGEST_COUNTS, IngestSummary, PriorRun, SourceIngest
 from nlp.sources import iter_source, source_paths
 from nlp.store import Store
 
@@ -22,14 +22,13 @@ _VERSIONED = ("koe", "spacy", "ja-ginza", "sudachipy", "sentence-transformers", 
 
 
 @task(retries=2, retry_delay_seconds=5)
-def ingest_sources(cfg: PipelineConfig, run_id: str, base_dir: Path) -> dict:
+def ingest_sources(cfg: PipelineConfig, run_id: str, base_dir: Path) -> IngestSummary:
     """Read every source a batch of rows at a time (ingest.batch_size), upsert its items and quarantine its bad
-    rows; return counts per source. Rows read before, unchanged, are not parsed again (their stored items are)."""
-    logger, store, summary = get_run_logger(), Store(cfg.store.path), {}
+    rows; return what was read of each. Rows read before, unchanged, are not parsed again (their stored items
+    are)."""
+    logger, store, sources = get_run_logger(), Store(cfg.store.path), {}
     for source in cfg.sources:
-        counts = dict.fromkeys(("rows_read", "items", "new_items", "updated_items", "duplicates_in_file",
-                                "quarantined", "new_quarantined", "reused_rows"), 0)
-        encoding, reasons = None, []
+        counts, encoding, reasons = dict.fromkeys(INGEST_COUNTS, 0), None, []
         for batch in iter_source(source, cfg.ingest, base_dir, known=store.items_by_row_hash):
             new, updated = store.upsert_items(batch.items, run_id)
             counts["new_quarantined"] += store.add_quarantine(batch.quarantine, run_id)
@@ -41,18 +40,15 @@ def ingest_sources(cfg: PipelineConfig, run_id: str, base_dir: Path) -> dict:
             reasons += batch.quarantine["reason"].head(5 - len(reasons)).tolist()
             if batch.rows_read and counts["rows_read"] > cfg.ingest.batch_size:
                 logger.info("ingest %s: %d rows read", source.name, counts["rows_read"])
-        summary[source.name] = {
-            "kind": source.kind, **counts,
-            "already_stored": counts["items"] - counts["new_items"] - counts["updated_items"],
-            "encoding": encoding, "files": _file_hashes(source.path, base_dir),
-            "first_reason": reasons[0] if reasons else None,  # why a source that gave no item gave none
-        }
+        read = sources[source.name] = SourceIngest(
+            kind=source.kind, **counts, encoding=encoding, files=_file_hashes(source.path, base_dir),
+            first_reason=reasons[0] if reasons else None)
         logger.info("ingest %s: %d rows read, %d items (%d new, %d changed, %d rows unchanged since read), "
-                    "%d quarantined", source.name, counts["rows_read"], counts["items"], counts["new_items"],
-                    counts["updated_items"], counts["reused_rows"], counts["quarantined"])
+                    "%d quarantined", source.name, read.rows_read, read.items, read.new_items, read.updated_items,
+                    read.reused_rows, read.quarantined)
         for reason in reasons:
             logger.warning("quarantined from %s: %s", source.name, reason)
-    return summary
+    return IngestSummary(sources)
 
 
 @task

@@ -22,7 +22,7 @@ from nlp.analysis import embedding_spaces, space_spec
 from nlp.config import PipelineConfig, load_config
 from nlp.label import in_language
 from nlp.pii import redact_pii
-from nlp.records import KnownIssues, RunPlan
+from nlp.records import IngestSummary, KnownIssues, RunPlan
 from nlp.schema import stable_hash
 from nlp.store import Store
 
@@ -49,7 +49,8 @@ def _nightly(cfg: PipelineConfig, run: dict, since: str | None, until: str | Non
     # survey answers without a comment count in the CX metrics and the follow-up queue, not in the text analysis
     answers, items = items[items["text"] == ""], items[items["text"] != ""].reset_index(drop=True)
     if items.empty:  # nothing in the window: say so, publish nothing
-        summary = {"run_id": run["run_id"], "report": None, "files": {}, "items": 0, "alerts": [], "ingest": ingest}
+        summary = {"run_id": run["run_id"], "report": None, "files": {}, "items": 0, "alerts": [],
+                   "ingest": ingest.as_dict()}
         Store(cfg.store.path).finish_run(run["run_id"], pd.Timestamp.now(tz="UTC"), summary, status="empty")
         return summary
     with partition_runner(cfg) as runner:  # runner: dask maps the tokenize and embed partitions over workers
@@ -77,7 +78,7 @@ def _nightly(cfg: PipelineConfig, run: dict, since: str | None, until: str | Non
 
 
 def publish(cfg: PipelineConfig, run: dict, items: pd.DataFrame, assignments: pd.DataFrame,
-            clusters: pd.DataFrame, ingest: dict, issues: KnownIssues, answers: pd.DataFrame,
+            clusters: pd.DataFrame, ingest: IngestSummary, issues: KnownIssues, answers: pd.DataFrame,
             seen_before: set[str] | None, history: pd.DataFrame, record: bool = True) -> dict:
     """Rank, write the report and (``record``) close the run in the store; shared by ``nightly`` and ``koe
     report``, which leaves the run's record as its run wrote it. ``seen_before``: the item ids of the run before
@@ -89,13 +90,14 @@ def publish(cfg: PipelineConfig, run: dict, items: pd.DataFrame, assignments: pd
     manifest = {"run_id": run["run_id"], "config": cfg.model_dump(), "versions": package_versions(),
                 "models": {lang: space_spec(space, cfg.embed).model_dump()  # each language's embedder as run
                            for space, langs in embedding_spaces(cfg.embed).items() for lang in langs},
-                "ingest": ingest, "sentiment": run.get("sentiment", {}),
+                "ingest": ingest.as_dict(), "sentiment": run.get("sentiment", {}),
                 "counts": meta["counts"], "timings_s": run["timings"]}
     with _timed(run, "publish"):
         written = tasks.publish_report(cfg, tables, meta, manifest)
     summary = {"run_id": run["run_id"], "report": written["report.html"], "files": written, **meta["counts"],
                "answers_only": meta["n_answers_only"],
-               "alerts": tables.alerts[["issue_id", "alert"]].to_dict(orient="records"), **run["plan"].summary()}
+               "alerts": tables.alerts[["issue_id", "alert"]].to_dict(orient="records"), **run["plan"].summary(),
+               "ingest": ingest.as_dict()}
     if record:
         Store(cfg.store.path).finish_run(run["run_id"], pd.Timestamp.now(tz="UTC"), summary)
     return summary
@@ -171,17 +173,9 @@ def _timed(run: dict, step: str):
     progress.info("%s done in %.1f s", step, run["timings"][step])
 
 
-def _meta(cfg: PipelineConfig, run: dict, items: pd.DataFrame, ingest: dict) -> dict:
+def _meta(cfg: PipelineConfig, run: dict, items: pd.DataFrame, ingest: IngestSummary) -> dict:
     local = items["created_at"].dt.tz_convert(cfg.ingest.timezone)
-    counts = {
-        "items": int(len(items)), "embedded": int(run["embedded"]),
-        "rows_read": sum(s["rows_read"] for s in ingest.values()),
-        "new_items": sum(s["new_items"] for s in ingest.values()),
-        "updated_items": sum(s.get("updated_items", 0) for s in ingest.values()),
-        "already_stored": sum(s["already_stored"] for s in ingest.values()),
-        "duplicates_in_file": sum(s["duplicates_in_file"] for s in ingest.values()),
-        "quarantined": sum(s["quarantined"] for s in ingest.values()),
-    }
+    counts = {"items": int(len(items)), "embedded": int(run["embedded"]), **ingest.counts()}
     return {
         "run_id": run["run_id"], "run_date": run["run_date"], "n_items": int(len(items)),
         "n_quarantined": counts["quarantined"], "counts": counts,
@@ -240,9 +234,8 @@ def _rerender(cfg: PipelineConfig, config_path: str) -> dict:
     own_date = Path(summary["report"]).parent.name if summary.get("report") else None
     run = _run(cfg, run_id, until=own_date, plan=plan)
     run["rerendered_at"] = pd.Timestamp.now(tz=cfg.ingest.timezone).strftime("%Y-%m-%d %H:%M")
-    ingest = {"(from store)": {"rows_read": summary.get("rows_read", 0), "new_items": 0,
-                               "already_stored": len(items), "duplicates_in_file": 0,
-                               "quarantined": summary.get("quarantined", 0)}}
+    # what the run read, as its summary recorded it (a summary from before koe kept it: its totals)
+    ingest = IngestSummary.from_run_summary(summary, stored=len(items))
     states = store.issue_states()
     issues = KnownIssues(events=store.issue_events(run_id), first_run=not store.completed_before(run_id),
                          labels={**dict(zip(states["issue_id"], states["label"])), **renamed},

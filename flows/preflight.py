@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from nlp.config import PipelineConfig
+from nlp.records import IngestSummary
 from nlp.sources import check_sources
 from nlp.store import Store
 from nlp.store_admin import inspect_store, lock_holder, writable_dir
@@ -48,9 +49,10 @@ def check_before_work(cfg: PipelineConfig, base_dir: Path) -> None:
         raise PreflightError("\n".join(problems))
 
 
-def empty_sources(cfg: PipelineConfig, ingest: dict) -> None:
+def empty_sources(cfg: PipelineConfig, ingest: IngestSummary) -> None:
     """Raise SourceError for the sources that gave no item this run, unless they allow it (``allow_empty``)."""
-    empty = [f"source {s.name!r} gave no item: {ingest[s.name].get('first_reason') or 'its files have no rows'}"
-             for s in cfg.sources if s.name in ingest and not ingest[s.name]["items"] and not s.allow_empty]
+    read = ingest.sources
+    empty = [f"source {s.name!r} gave no item: {read[s.name].first_reason or 'its files have no rows'}"
+             for s in cfg.sources if s.name in read and not read[s.name].items and not s.allow_empty]
     if empty:
         raise SourceError("; ".join(empty) + " (set allow_empty: true on a source that may be empty)")

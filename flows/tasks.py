@@ -58,9 +58,11 @@ def plan_clustering(cfg: PipelineConfig, items: pd.DataFrame, prior: PriorRun) -
     decides from the last full fit and the known issues."""
     as_of = items["created_at"].max() if len(items) else pd.Timestamp.now(tz="UTC")
     plan, age, model_changed = clustering_plan(as_of, fit_key(cfg), prior.last_full_fit, prior.issues,
-                                               model_keys(cfg), cfg.cluster)
-    get_run_logger().info("clustering: %s%s%s", plan.clustering,
-                          f" (last full fit {age.days} days ago)" if age is not None else "",
+                                               model_keys(cfg), cfg.cluster, n_items=len(items))
+    fitted = (prior.last_full_fit or {}).get("items")
+    since = "" if age is None else (f" (last full fit {age.days} days ago"
+                                    + (f", on {fitted} of the window's {len(items)} items" if fitted else "") + ")")
+    get_run_logger().info("clustering: %s%s%s", plan.clustering, since,
                           "; the known issues were made by another embedding model" if model_changed else "")
     return plan
 

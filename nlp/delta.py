@@ -24,18 +24,23 @@ def fit_key(cfg: PipelineConfig) -> str:
 
 
 def clustering_plan(as_of: pd.Timestamp, key: str, last_full_fit: dict | None, states: pd.DataFrame,
-                    model_keys: dict[str, str], cfg: ClusterConfig) -> tuple[RunPlan, pd.Timedelta | None, bool]:
+                    model_keys: dict[str, str], cfg: ClusterConfig,
+                    n_items: int | None = None) -> tuple[RunPlan, pd.Timedelta | None, bool]:
     """(the plan, the age of the last full fit (None without one), whether the known issues were made by another
     embedding model). Delta while the last full fit had the same ``key`` (``fit_key``), is at most
-    cfg.refit_every_days old, and every active issue was made by the model its space embeds with now (a changed
-    model, or issues stored before koe kept model keys: a full fit, which keeps issue ids by member overlap,
+    cfg.refit_every_days old, clustered at least 1/cfg.refit_growth of the run's ``n_items`` (the window's
+    items), and every active issue was made by the model its space embeds with now (a changed model, or issues
+    stored before koe kept model keys: a full fit, which keeps issue ids by member overlap,
     nlp.matching.match_issues)."""
     last = last_full_fit
     age = (as_of - pd.Timestamp(last["as_of"])) if last else None
     active = states[states["status"] == "active"]
     model_changed = len(same_model(active, model_keys)) < len(active)
+    outgrown = bool(last and cfg.refit_growth and n_items is not None
+                    and n_items > cfg.refit_growth * last.get("items", n_items))
     delta = bool(last and last.get("fit_key") == key and pd.Timedelta(0) <= age
-                 <= pd.Timedelta(days=cfg.refit_every_days) and not states.empty and not model_changed)
+                 <= pd.Timedelta(days=cfg.refit_every_days) and not states.empty and not model_changed
+                 and not outgrown)
     return RunPlan("delta" if delta else "full", str(as_of), key), age, model_changed
 
 

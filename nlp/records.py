@@ -1,11 +1,11 @@
 """Typed records passed between the nightly flow's steps, in place of dicts picked by string: what the store knew
 before the run (``PriorRun``), the run's clustering plan (``RunPlan``) and what issue tracking hands on
-(``IssueTracking``, ``KnownIssues``). Frozen: a step that needs another value makes a new record
+(``IssueTracking``, ``KnownIssues``), what ingest read (``IngestSummary``). Frozen: a step that needs another value makes a new record
 (``dataclasses.replace``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
@@ -120,3 +120,70 @@ class ReportTables:
     segment_lift: pd.DataFrame
     segment_metrics: pd.DataFrame
     taxonomy_stale: tuple[str, ...]
+
+
+INGEST_COUNTS = ("rows_read", "items", "new_items", "updated_items", "duplicates_in_file", "quarantined", "new_quarantined",
+                 "reused_rows")  # the counts of SourceIngest
+
+
+@dataclass(frozen=True)
+class SourceIngest:
+    """What ingest read of one source this run: rows read, items (``new_items`` new to the store,
+    ``updated_items`` changed, ``reused_rows`` unchanged since read and not parsed again), rows quarantined
+    (``new_quarantined`` first seen now), the file encoding, each file's hash, and the first quarantine reason (why
+    a source that gave no item gave none)."""
+
+    kind: str
+    rows_read: int = 0
+    items: int = 0
+    new_items: int = 0
+    updated_items: int = 0
+    duplicates_in_file: int = 0
+    quarantined: int = 0
+    new_quarantined: int = 0
+    reused_rows: int = 0
+    encoding: str | None = None
+    files: dict[str, str] = field(default_factory=dict)
+    first_reason: str | None = None
+
+    @property
+    def already_stored(self) -> int:
+        """Items the store held before, unchanged."""
+        return self.items - self.new_items - self.updated_items
+
+    def as_dict(self) -> dict:
+        """The record as the manifest and the run summary write it."""
+        out = asdict(self)
+        files, reason = out.pop("files"), out.pop("first_reason")
+        encoding = out.pop("encoding")
+        return {**out, "already_stored": self.already_stored, "encoding": encoding, "files": files,
+                "first_reason": reason}
+
+
+@dataclass(frozen=True)
+class IngestSummary:
+    """What ingest read, source by source (config order)."""
+
+    sources: dict[str, SourceIngest]
+
+    def total(self, count: str) -> int:
+        """One count (a field of SourceIngest, or already_stored) over every source."""
+        return sum(int(getattr(s, count)) for s in self.sources.values())
+
+    def counts(self) -> dict[str, int]:
+        """The run's totals the report and the run summary show."""
+        return {name: self.total(name) for name in ("rows_read", "new_items", "updated_items", "already_stored",
+                                                     "duplicates_in_file", "quarantined")}
+
+    def as_dict(self) -> dict:
+        return {name: source.as_dict() for name, source in self.sources.items()}
+
+    @classmethod
+    def from_run_summary(cls, summary: dict, stored: int) -> IngestSummary:
+        """What a completed run read, from its summary (Store.run_summary); a summary written before koe kept it
+        gives its totals as one source, "(from store)", holding the ``stored`` items it analysed."""
+        if "ingest" in summary:
+            return cls({name: SourceIngest(**{k: v for k, v in read.items() if k != "already_stored"})
+                        for name, read in summary["ingest"].items()})
+        return cls({"(from store)": SourceIngest(kind="(from store)", rows_read=summary.get("rows_read", 0),
+                                                 items=stored, quarantined=summary.get("quarantined", 0))})

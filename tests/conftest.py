@@ -109,3 +109,13 @@ def sample_config(tmp: Path, **overrides) -> Path:
 def _cleanup_prefect_home():
     yield
     shutil.rmtree(_PREFECT_HOME, ignore_errors=True)
+
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """With `-n 2` (make test): the sample-store tests on one worker (tests/scheduling.py)."""
+    if config.getvalue("dist") == "load":
+        from tests.scheduling import make_scheduler
+
+        return make_scheduler(config, log)
+    return None

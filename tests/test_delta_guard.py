@@ -98,3 +98,16 @@ def test_a_loose_group_is_refused_and_a_tight_one_kept():
     assert out.tolist() == [0] * 20 + [-1] * 20
     # a space without known issues takes no new issue until the next full fit
     assert new_issue_floor(states, "fr", ISSUES) == float("inf")
+
+
+def test_a_window_grown_past_refit_growth_since_the_last_full_fit_gets_a_full_fit():
+    from nlp.delta import clustering_plan
+
+    as_of = pd.Timestamp("2026-11-20", tz="UTC")
+    last = {"as_of": str(as_of - pd.Timedelta(days=2)), "fit_key": "k", "items": 800}
+    states = pd.DataFrame({"issue_id": ["en-0001"], "space": ["en"], "status": ["active"], "model_key": ["m"]})
+    plan = lambda n, cfg=CLUSTER: clustering_plan(as_of, "k", last, states, {"en": "m"}, cfg, n_items=n)[0]  # noqa: E731
+    assert plan(1600).clustering == "delta"  # twice what the fit saw: still its shape
+    assert plan(1601).clustering == "full"  # more than refit_growth (2.0) times
+    assert plan(10_000, ClusterConfig(refit_growth=None)).clustering == "delta"  # switched off
+    assert plan(800, ClusterConfig(refit_every_days=1)).clustering == "full"  # the age rule still holds

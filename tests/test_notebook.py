@@ -1,7 +1,9 @@
-"""notebooks/explore.ipynb runs headless against a temporary store, so it cannot rot."""
+"""notebooks/explore.ipynb runs headless against a copy of the sample's store, so it cannot rot."""
 
 import os
 import re
+import shutil
+from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
@@ -9,7 +11,10 @@ from nbclient import NotebookClient
 from tests.conftest import REPO, sample_config
 
 
-def test_explore_notebook_executes(tmp_path, prefect_harness, monkeypatch):
+def test_explore_notebook_executes(sample_runs, tmp_path, prefect_harness, monkeypatch):
+    # a copy of the sample's store and reports (conftest.sample_runs): the notebook reads its last run, then runs
+    # the flow once with a changed config on those cached vectors
+    shutil.copytree(Path(sample_runs["config"]).parent, tmp_path, dirs_exist_ok=True)
     config = sample_config(tmp_path)
     monkeypatch.setenv("KOE_CONFIG", str(config))
     # the kernel talks to the harness's API, not a server of its own

@@ -106,6 +106,9 @@ class ClusterConfig(_Model):
     # between full refits, a nightly run puts only its new items into the known issues (nearest centroid
     # within the issue's radius); a full UMAP + HDBSCAN fit happens when the last one is this many days old
     refit_every_days: int = 7
+    # ... or sooner, when the window holds more than this many times the items the last full fit clustered (a
+    # store's first nights: a fit of 2 days' items would otherwise shape the issues of a whole week; None: never)
+    refit_growth: float | None = Field(default=2.0, gt=1.0)
     # a delta run looks for new issues among the items of the last N days that fit no known issue; only these
     # and the new items are tokenized and scored (the rest keep the last run's results)
     new_issue_days: int = 14
