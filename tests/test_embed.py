@@ -195,8 +195,9 @@ def test_options_stand_beside_backend_and_model_in_a_dump():
     assert EmbedderSpec.model_validate(spec.model_dump()) == spec and hash(spec) == hash(EmbedderSpec(**spec.model_dump()))
 
 
-def test_embed_batch_size_moved_to_the_backends():
+def test_an_older_configs_embed_batch_size_loads_as_the_same_chunks_with_a_warning():
     from nlp.config import EmbedConfig
 
-    with pytest.raises(ValueError, match="embed.batch_size is gone.*embed.chunk_size"):
-        EmbedConfig(batch_size=64)
+    with pytest.warns(FutureWarning, match="embed.batch_size is replaced by embed.chunk_size"):
+        cfg = EmbedConfig(batch_size=16)
+    assert cfg.chunk_size == 16 * 32 and "batch_size" not in cfg.model_dump()

@@ -3,6 +3,7 @@ and issue tracking."""
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Literal
 
 from pydantic import (Field, SerializeAsAny, ValidationError, field_validator, model_serializer,
@@ -80,10 +81,16 @@ class EmbedConfig(_Model):
     @model_validator(mode="before")
     @classmethod
     def _batch_size_moved(cls, data: Any) -> Any:
+        """A config of an older koe (embed.batch_size: N, then 32 model batches of N texts a call) still loads, with
+        the same chunks (chunk_size N x 32) and a warning saying what to write instead."""
         if isinstance(data, dict) and "batch_size" in data:
-            raise ValueError("embed.batch_size is gone: a model's batch size is its embedder's option (e.g. "
-                             "by_language.en.batch_size), and embed.chunk_size sets the texts per call (2048 = the "
-                             "old batch_size 64 x 32)")
+            data = dict(data)
+            old = data.pop("batch_size")
+            if "chunk_size" not in data and isinstance(old, int):
+                data["chunk_size"] = old * 32
+            warnings.warn(f"embed.batch_size is replaced by embed.chunk_size (texts per call; {old} x 32 = the old "
+                          f"chunks) and each embedder's own batch_size option (e.g. by_language.en.batch_size)",
+                          FutureWarning, stacklevel=2)
         return data
 
 
