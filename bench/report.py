@@ -120,7 +120,10 @@ _ROUTES = {"today": "today's default: two spaces (GiNZA SIF ja, MiniLM en)", "us
            "use_centred": "use.v1, each language centred", "concat_0.5": "USE ⊕ language block, weights 0.5 / 0.5",
            "concat_0.7": "USE ⊕ language block, weights 0.7 / 0.3",
            "concat_centred_0.5": "USE centred ⊕ language block, 0.5 / 0.5",
-           "concat_centred_0.7": "USE centred ⊕ language block, 0.7 / 0.3"}
+           "concat_centred_0.7": "USE centred ⊕ language block, 0.7 / 0.3",
+           "e5": "e5.v1 for both, one space (its mean subtracted, as cluster.center: auto)",
+           "e5_centred": "e5.v1, each language centred", "concat_e5_use_0.5": "USE ⊕ E5 centred, weights 0.5 / 0.5",
+           "concat_e5_use_0.7": "USE ⊕ E5 centred, weights 0.7 / 0.3"}
 
 
 def bilingual_table(b: dict) -> list[str]:
