@@ -253,7 +253,7 @@ def merged(section: str, new: dict) -> dict:
     if section == "banking77":
         return {**old, **new}
     return {**old, **{k: v for k, v in new.items() if k not in ("embed_seconds", "routes")},
-            "embed_seconds": {**old.get("embed_seconds", {}), **new["embed_seconds"]},
+            "embed_seconds": {**new["embed_seconds"], **old.get("embed_seconds", {})},  # the stored timings stay
             "routes": {**old.get("routes", {}), **new["routes"]}}
 
 
