@@ -15,6 +15,8 @@ default config's parameters) over several UMAP seeds:
   cluster.center: auto does (E5 declares a common direction: mean pairwise cosine ~0.85).
 - ``e5_centred``: E5 with each language's mean subtracted and the rows renormalised (cluster.center:
   per_language in a bilingual space).
+- ``e5_raw``: E5 in one space, not centred (cluster.center: never); ``e5_two_spaces``: E5 for each language in a
+  space of its own, centred (as ``today``, with E5 for both languages).
 - ``concat_e5_use_<w>``: USE ⊕ E5 centred per language, each block L2-normalised, USE weighted ``w`` and E5
   ``1 - w`` (weights fixed beforehand, 0.5 and 0.7, as above): both blocks are shared by the languages.
 
@@ -117,6 +119,8 @@ def route_vectors(texts: list[str], langs: np.ndarray, name: str) -> tuple[dict[
         "use_centred": {"en+ja": (everything, _centred(use, langs), False)},
         "e5": {"en+ja": (everything, e5, True)},  # centred as cluster.center: auto does (E5: a common direction)
         "e5_centred": {"en+ja": (everything, _centred(e5, langs), False)},  # cluster.center: per_language
+        "e5_raw": {"en+ja": (everything, e5, False)},  # not centred at all (cluster.center: never)
+        "e5_two_spaces": {lang: (langs == lang, e5[langs == lang], True) for lang in LANGS},  # e5.v1 per language
     }
     # the language blocks, each in a slot of its own (zeros for the other language), centred where koe centres
     blocks = []
@@ -229,7 +233,7 @@ def banking77(only: set[str] | None = None) -> dict:
     own, use, e5 = (_vectors(texts, "en", backend, "banking77")[0] for backend in ("default", "use", "e5"))
     own, langs = _unit(own), np.array(["en"] * len(texts))
     vectors = {"today": own, "use": use, "use_centred": _centred(use, langs),
-               "e5": e5, "e5_centred": _centred(e5, langs)}
+               "e5": e5, "e5_centred": _centred(e5, langs), "e5_raw": e5}
     for w in WEIGHTS:
         vectors[f"concat_{w}"] = _unit(np.hstack([np.sqrt(w) * use, np.sqrt(1 - w) * own]))
         vectors[f"concat_centred_{w}"] = _unit(np.hstack([np.sqrt(w) * _centred(use, langs), np.sqrt(1 - w) * own]))
