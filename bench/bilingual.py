@@ -18,7 +18,8 @@ default config's parameters) over several UMAP seeds:
 - ``e5_raw``: E5 in one space, not centred (cluster.center: never); ``e5_two_spaces``: E5 for each language in a
   space of its own, centred (as ``today``, with E5 for both languages).
 - ``concat_e5_use_<w>``: USE ⊕ E5 centred per language, each block L2-normalised, USE weighted ``w`` and E5
-  ``1 - w`` (weights fixed beforehand, 0.5 and 0.7, as above): both blocks are shared by the languages.
+  ``1 - w`` (weights fixed beforehand, 0.5 and 0.7, as above): both blocks are shared by the languages;
+  ``concat_e5_use_centred_<w>``: the same with the USE block centred per language too.
 
 Per language (ja, en) and on both together: NMI, ARI, outlier share; ``bilingual_theme_share``: the share of
 themes for which one issue holds at least half of the theme's Japanese items and at least half of its English
@@ -135,8 +136,9 @@ def route_vectors(texts: list[str], langs: np.ndarray, name: str) -> tuple[dict[
         for name, shared in ((f"concat_{w}", use), (f"concat_centred_{w}", _centred(use, langs))):
             joined = np.hstack([np.sqrt(w) * shared, np.sqrt(1 - w) * lang_block])
             routes[name] = {"en+ja": (everything, _unit(joined), False)}
-        joined = np.hstack([np.sqrt(w) * use, np.sqrt(1 - w) * _centred(e5, langs)])
-        routes[f"concat_e5_use_{w}"] = {"en+ja": (everything, _unit(joined), False)}
+        for name, shared_use in ((f"concat_e5_use_{w}", use), (f"concat_e5_use_centred_{w}", _centred(use, langs))):
+            joined = np.hstack([np.sqrt(w) * shared_use, np.sqrt(1 - w) * _centred(e5, langs)])
+            routes[name] = {"en+ja": (everything, _unit(joined), False)}
     return routes, timing
 
 
@@ -237,7 +239,8 @@ def banking77(only: set[str] | None = None) -> dict:
     for w in WEIGHTS:
         vectors[f"concat_{w}"] = _unit(np.hstack([np.sqrt(w) * use, np.sqrt(1 - w) * own]))
         vectors[f"concat_centred_{w}"] = _unit(np.hstack([np.sqrt(w) * _centred(use, langs), np.sqrt(1 - w) * own]))
-        vectors[f"concat_e5_use_{w}"] = _unit(np.hstack([np.sqrt(w) * use, np.sqrt(1 - w) * _centred(e5, langs)]))
+        for name, shared_use in ((f"concat_e5_use_{w}", use), (f"concat_e5_use_centred_{w}", _centred(use, langs))):
+            vectors[name] = _unit(np.hstack([np.sqrt(w) * shared_use, np.sqrt(1 - w) * _centred(e5, langs)]))
     out = {}
     everything = np.ones(len(texts), dtype=bool)
     for name, vecs in _kept(vectors, only).items():

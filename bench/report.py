@@ -124,7 +124,9 @@ _ROUTES = {"today": "today's default: two spaces (GiNZA SIF ja, MiniLM en)", "us
            "e5": "e5.v1 for both, one space (its mean subtracted, as cluster.center: auto)",
            "e5_centred": "e5.v1, each language centred", "e5_raw": "e5.v1, one space, not centred",
            "e5_two_spaces": "e5.v1 in two spaces (one per language, each centred)", "concat_e5_use_0.5": "USE ⊕ E5 centred, weights 0.5 / 0.5",
-           "concat_e5_use_0.7": "USE ⊕ E5 centred, weights 0.7 / 0.3"}
+           "concat_e5_use_0.7": "USE ⊕ E5 centred, weights 0.7 / 0.3",
+           "concat_e5_use_centred_0.5": "USE centred ⊕ E5 centred, 0.5 / 0.5",
+           "concat_e5_use_centred_0.7": "USE centred ⊕ E5 centred, 0.7 / 0.3"}
 
 
 def bilingual_table(b: dict) -> list[str]:
