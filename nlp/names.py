@@ -87,7 +87,8 @@ class _Naming:
                       for c in self.candidates[cid]]
         if cfg.name_list:
             known = {c.text for c in written_in}
-            written_in += [_Candidate(t, False, 0.0) for t in common_names(language) if t not in known]
+            written_in += [_Candidate(t, False, 0.0) for t in common_names(language, tuple(cfg.name_domains))
+                           if t not in known]
         written_tone = _polarity([c.text for c in written_in], language)
         missing = sorted({c.text for c in written_in} - set(vectors))
         if missing:
@@ -115,14 +116,18 @@ class _Candidate:
     against: bool = False  # its tone is the opposite of its cluster's (配達が速い in a cluster of complaints)
 
 
-@lru_cache(maxsize=4)
-def common_names(language: str) -> tuple[str, ...]:
+@lru_cache(maxsize=8)
+def common_names(language: str, domains: tuple[str, ...] | None = None) -> tuple[str, ...]:
     """koe's list of common issue names in ``language`` (nlp/data/issue_names.tsv: one concept per row, en and ja
-    written side by side; empty for another language)."""
+    written side by side, each tagged with the domain it belongs to: general, airline, banking), of ``domains``
+    only (None: every row); empty for another language."""
     table = Path(__file__).parent / "data" / "issue_names.tsv"
     rows = [line.split("\t") for line in table.read_text(encoding="utf-8").splitlines()]
     header, body = rows[0], rows[1:]
-    return tuple(r[header.index(language)] for r in body) if language in header else ()
+    if language not in header:
+        return ()
+    domain = header.index("domain")
+    return tuple(r[header.index(language)] for r in body if domains is None or r[domain] in domains)
 
 
 def _polarity(texts: list[str], lang: str) -> list[float]:

@@ -120,6 +120,15 @@ def test_the_list_of_common_names_pairs_every_concept_in_both_languages():
     assert common_names("fr") == ()
 
 
+def test_common_names_of_another_domain_are_left_out_unless_the_config_takes_them():
+    from nlp.names import common_names
+
+    general, airline = common_names("ja", ("general",)), common_names("ja", ("general", "airline"))
+    assert "客室乗務員の態度が悪い" not in general and "配送が遅い" in general
+    assert "客室乗務員の態度が悪い" in airline and set(general) < set(airline)
+    assert LabelConfig().name_domains == ["general"]
+
+
 def test_describe_clusters_labels_with_names_and_keeps_keyphrases_as_detail(encode):
     texts = DELIVERY_JA + LOGIN_JA
     assigned = pd.DataFrame({"item_id": [f"i{k}" for k in range(8)], "lang": "ja",

@@ -148,6 +148,9 @@ class LabelConfig(_Model):
     # run's claims in that language and, with name_list, koe's common issue names (nlp/data/issue_names.tsv)
     name_min_similarity: float = 0.3
     name_list: bool = True
+    # the rows of that list a run may take, by domain (general: shopping, delivery, apps, support; airline;
+    # banking): an airline's "rude flight attendant" must not name a rude courier
+    name_domains: list[Literal["general", "airline", "banking"]] = Field(default_factory=lambda: ["general"])
 
 
 class SentimentConfig(_Model):
