@@ -65,7 +65,7 @@ def _config(stages: dict, cluster: dict | None = None):
 
 def predictions(cfg, items: pd.DataFrame, vectors: dict, clusters: np.ndarray, settings: dict) -> dict:
     """Stage per item for the three methods (calibrated.v2 with ``settings`` over the config)."""
-    from flows.tasks import stage_similarities
+    from nlp.phrases import stage_similarities
     from nlp.stages import assign_stages
 
     before_cfg = cfg.model_copy(update={"stages": cfg.stages.model_copy(update={"method": "similarity.v1"})})
@@ -80,7 +80,7 @@ _SIMS: dict = {}
 
 def after(cfg, items: pd.DataFrame, vectors: dict, clusters: np.ndarray, settings: dict) -> np.ndarray:
     """calibrated.v2 (what the flow's stage_items does), its similarities kept per (data, centroid_weight)."""
-    from flows.tasks import stage_similarities
+    from nlp.phrases import stage_similarities
     from nlp.stages import calibrated_stages, keyword_hits
 
     stages_cfg = cfg.stages.model_copy(update=settings)
@@ -95,7 +95,7 @@ def after(cfg, items: pd.DataFrame, vectors: dict, clusters: np.ndarray, setting
 def _nearest_prototype(cfg, items: pd.DataFrame, vectors: dict) -> np.ndarray:
     """The baseline: per stage one vector, the mean of its description and examples (its name when it has
     neither) in the item's language, and each item takes the most similar one."""
-    from flows.tasks import stage_vectors
+    from nlp.phrases import phrase_vectors
     from nlp.analysis import embedding_space, space_spec
 
     space = embedding_space(items["lang"], cfg.embed).to_numpy()
@@ -108,7 +108,7 @@ def _nearest_prototype(cfg, items: pd.DataFrame, vectors: dict) -> np.ndarray:
             desc = stage.description_ja if lang == "ja" else stage.description
             texts = [t for t in [desc, *(stage.examples_ja if lang == "ja" else stage.examples_en)] if t] or \
                 [stage.name_ja if lang == "ja" else stage.name_en]
-            v = stage_vectors(space_spec(name, cfg.embed), tuple(texts), tuple([lang] * len(texts))).mean(axis=0)
+            v = phrase_vectors(space_spec(name, cfg.embed), tuple(texts), tuple([lang] * len(texts))).mean(axis=0)
             protos.append(v / (np.linalg.norm(v) or 1.0))
         out[space == name] = keys[(vecs @ np.array(protos).T).argmax(axis=1)]
     return out

@@ -5,7 +5,6 @@ wrapper that logs what it did."""
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -14,25 +13,24 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from flows.embedding import model_keys
-from nlp.analysis import configured_language, embedding_space, embedding_spaces, space_spec
+from nlp.analysis import centring, configured_language, embedding_space, space_spec
 from nlp.cluster import cluster_embeddings
 from nlp.config import PipelineConfig
 from nlp.delta import clustering_plan, delta_clusters, delta_scope, fit_key
-from nlp.embed import embed_texts, get_embedder
+from nlp.embed import get_embedder
 from nlp.issues import merged_clusters, track_issues
 from nlp.label import centrality, describe_clusters
 from nlp.names import sentence_encoder
-from nlp.normalize import normalize_text
+from nlp.phrases import pin_items_by_space, stage_similarities
 from nlp.records import IssueTracking, KnownIssues, PriorRun, ReportTables, RunPlan
 from nlp.report import (build_report, render_alerts_markdown, render_html, render_markdown, stage_name,
                         write_report_files)
 from nlp.report.write import local_times
-from nlp.stages import (assign_stages, calibrated_stages, keyword_hits, prototype_similarity, stage_examples,
-                        stage_prototypes, stage_similarity)
+from nlp.stages import assign_stages, calibrated_stages, keyword_hits
 from nlp.store import Store
 from nlp.tables import report_tables
-from nlp.taxonomy import load_taxonomy, pin_items, pinned_examples
-from nlp.tokenize import Tokens, tokenize_texts
+from nlp.taxonomy import load_taxonomy
+from nlp.tokenize import Tokens
 
 
 @task
@@ -72,13 +70,8 @@ def cluster_items(cfg: PipelineConfig, items: pd.DataFrame, vectors: dict[str, n
                   plan: RunPlan, scope: np.ndarray, prior: PriorRun) -> tuple[pd.DataFrame, str]:
     """(item_id, lang (embedding space), cluster_id, centrality; the clustering done): a full fit, or (delta)
     new items into known issues, with the new items that fit none clustered among themselves."""
-    space, mode, centre = embedding_space(items["lang"], cfg.embed), plan.clustering, cfg.cluster.center
-    shared = {name for name, langs in embedding_spaces(cfg.embed).items() if len(langs) > 1}
-    centered = frozenset(lang for lang in vectors if centre == "always" or (
-        centre in ("auto", "per_language") and get_embedder(space_spec(lang, cfg.embed)).common_direction)
-        or (centre == "per_language" and lang in shared))
-    groups = configured_language(items["lang"], cfg.embed).reset_index(drop=True) \
-        if centre == "per_language" else None  # each language centred on its own mean
+    space, mode = embedding_space(items["lang"], cfg.embed), plan.clustering
+    centered, groups = centring(items["lang"], vectors, cfg)
     if mode == "delta":
         assigned = _into_known_issues(cfg, items, space, vectors, centered, scope, prior, groups)
     else:
@@ -157,55 +150,15 @@ def stage_items(cfg: PipelineConfig, items: pd.DataFrame, assigned: pd.DataFrame
     return assign_stages(items, sims, assigned["cluster_id"], cfg.stages)
 
 
-def stage_similarities(cfg: PipelineConfig, items: pd.DataFrame, vectors: dict[str, np.ndarray]) -> np.ndarray:
-    """(n_items, n_stages) similarity of each item to each stage in its own space (cfg.stages.method's way)."""
-    space = embedding_space(items["lang"], cfg.embed)
-    stages, v2 = cfg.stages.stages, cfg.stages.method == "calibrated.v2"
-    sims = np.zeros((len(items), len(stages)), dtype=np.float32)
-    spaces = embedding_spaces(cfg.embed)
-    for name, vecs in vectors.items():
-        spec = space_spec(name, cfg.embed)
-        texts, owner, langs = (stage_prototypes if v2 else stage_examples)(stages, spaces[name])
-        example_vecs = stage_vectors(spec, tuple(texts), tuple(langs))
-        mask = (space == name).to_numpy()
-        sims[mask] = prototype_similarity(vecs, example_vecs, owner, len(stages), cfg.stages,
-                                          center=get_embedder(spec).common_direction) if v2 else \
-            stage_similarity(vecs, example_vecs, owner, len(stages), cfg.stages.top_k)
-    return sims
-
-
-@lru_cache(maxsize=32)
-def stage_vectors(spec, texts: tuple[str, ...], langs: tuple[str, ...]) -> np.ndarray:
-    """The vectors of a config's stage prototypes with the items' embedder, normalised like the items' texts;
-    kept for the process (the same config embeds them once, whatever the number of runs)."""
-    normalized = [normalize_text(t) for t in texts]
-    vecs = embed_texts(normalized, tokenize_texts(normalized, list(langs)), get_embedder(spec))
-    vecs.setflags(write=False)
-    return vecs
-
-
 @task
 def pinned_items(cfg: PipelineConfig, items: pd.DataFrame, assigned: pd.DataFrame,
                  vectors: dict[str, np.ndarray]) -> pd.DataFrame:
     """The taxonomy's pinned issues take the items nearest their examples, in each item's own space (every
-    run, full fit or delta, so a pinned issue holds the same items whatever the run)."""
+    run, full fit or delta, so a pinned issue holds the same items whatever the run): nlp.phrases.pin_items_by_space."""
     taxonomy = load_taxonomy(cfg.taxonomy.path)
     if not taxonomy.pinned:
         return assigned
-    space = embedding_space(items["lang"], cfg.embed).to_numpy()
-    out = assigned.reset_index(drop=True)
-    for name, vecs in vectors.items():
-        texts, owners, langs = [], [], []
-        for lang in embedding_spaces(cfg.embed)[name]:
-            t, o = pinned_examples(taxonomy, lang)
-            texts, owners, langs = texts + t, owners + o, langs + [lang] * len(t)
-        mask = space == name
-        if not texts or not mask.any():
-            continue
-        examples = embed_texts(texts, tokenize_texts(texts, langs), get_embedder(space_spec(name, cfg.embed)))
-        out.loc[mask, ["cluster_id", "centrality"]] = pin_items(
-            out.loc[mask, ["cluster_id", "centrality"]], vecs, examples, owners,
-            cfg.taxonomy.pin_min_similarity).to_numpy()
+    out = pin_items_by_space(cfg, taxonomy, items, assigned, vectors)
     get_run_logger().info("taxonomy: %d items in %d pinned issues", int(out["cluster_id"].str.startswith("pin-").sum()),
                           len(taxonomy.pinned))
     return out

@@ -3,9 +3,11 @@ that ranking and trends read."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import pandas as pd
 
-from nlp.config import EmbedConfig, EmbedderSpec
+from nlp.config import EmbedConfig, EmbedderSpec, PipelineConfig
 
 
 def embedding_spaces(cfg: EmbedConfig) -> dict[str, list[str]]:
@@ -41,3 +43,18 @@ def scored_items(items: pd.DataFrame, assignments: pd.DataFrame) -> pd.DataFrame
     """Items joined with their run results (cluster_id, centrality, stage, stage_score, sentiment)."""
     cols = ["item_id", "cluster_id", "centrality", "stage", "stage_score", "sentiment"]
     return items.merge(assignments[cols], on="item_id", how="inner", validate="one_to_one")
+
+
+def centring(langs: pd.Series, spaces: Iterable[str], cfg: PipelineConfig) -> tuple[frozenset[str], pd.Series | None]:
+    """Which embedding spaces clustering mean-centres (cfg.cluster.center: "always"; "auto" those whose embedder
+    shares a common direction; "per_language" those too and every space of several languages), and the groups
+    each is centred by (per_language: each item's configured language on its own mean; else None: one mean)."""
+    from nlp.embed import get_embedder
+
+    centre = cfg.cluster.center
+    shared = {name for name, members in embedding_spaces(cfg.embed).items() if len(members) > 1}
+    centred = frozenset(name for name in spaces if centre == "always" or (
+        centre in ("auto", "per_language") and get_embedder(space_spec(name, cfg.embed)).common_direction)
+        or (centre == "per_language" and name in shared))
+    groups = configured_language(langs, cfg.embed).reset_index(drop=True) if centre == "per_language" else None
+    return centred, groups
