@@ -1,11 +1,11 @@
-"""Typed records passed between the nightly flow's steps, in place of dicts picked by string: what the store knew
-before the run (``PriorRun``), the run's clustering plan (``RunPlan``) and what issue tracking hands on
-(``IssueTracking``, ``KnownIssues``), what ingest read (``IngestSummary``). Frozen: a step that needs another value makes a new record
-(``dataclasses.replace``)."""
+"""Typed records passed between the nightly flow's steps, in place of dicts picked by string: what ingest read
+(``IngestSummary``), what the store knew before the run (``PriorRun``), the run's clustering plan (``RunPlan``)
+and what issue tracking hands on (``IssueTracking``, ``KnownIssues``). Frozen: a step that needs another value
+makes a new record (``dataclasses.replace``)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -122,8 +122,9 @@ class ReportTables:
     taxonomy_stale: tuple[str, ...]
 
 
-INGEST_COUNTS = ("rows_read", "items", "new_items", "updated_items", "duplicates_in_file", "quarantined", "new_quarantined",
-                 "reused_rows")  # the counts of SourceIngest
+# the counts of SourceIngest, in the order the manifest writes them
+INGEST_COUNTS = ("rows_read", "items", "new_items", "updated_items", "duplicates_in_file", "quarantined",
+                 "new_quarantined", "reused_rows")
 
 
 @dataclass(frozen=True)
@@ -153,11 +154,9 @@ class SourceIngest:
 
     def as_dict(self) -> dict:
         """The record as the manifest and the run summary write it."""
-        out = asdict(self)
-        files, reason = out.pop("files"), out.pop("first_reason")
-        encoding = out.pop("encoding")
-        return {**out, "already_stored": self.already_stored, "encoding": encoding, "files": files,
-                "first_reason": reason}
+        return {"kind": self.kind, **{name: getattr(self, name) for name in INGEST_COUNTS},
+                "already_stored": self.already_stored, "encoding": self.encoding, "files": dict(self.files),
+                "first_reason": self.first_reason}
 
 
 @dataclass(frozen=True)

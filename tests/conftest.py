@@ -111,7 +111,6 @@ def _cleanup_prefect_home():
     shutil.rmtree(_PREFECT_HOME, ignore_errors=True)
 
 
-
 def pytest_xdist_make_scheduler(config, log):
     """With `-n 2` (make test): the sample-store tests on one worker (tests/scheduling.py)."""
     if config.getvalue("dist") == "load":

@@ -126,7 +126,6 @@ class SentenceTransformerEmbedder:
                 logging.getLogger(__name__).warning("%s cannot run on ONNX Runtime (%s): embedding with PyTorch",
                                                     model, exc)
                 self.runtime, self.model_key = "torch", f"st.v1:{model}"
-                self.batch_size = options.batch_size or _DEFAULT_BATCH["cpu"]
 
     def embed(self, texts: list[str], tokens: list[Tokens]) -> np.ndarray:
         if not texts:
