@@ -57,6 +57,7 @@ bench: venv sysdeps
 	$(BIN)/python -m bench.names
 	$(BIN)/python -m bench.delta_nights
 	$(BIN)/python -m bench.bilingual bilingual_cx banking77
+	$(BIN)/python -m bench.ceilings
 	$(BIN)/python -m bench.taxonomy
 	$(BIN)/python -m bench.pii_redaction
 	$(BIN)/python -m bench.report

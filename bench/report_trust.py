@@ -103,3 +103,40 @@ def delta_nights_table(r: dict) -> list[str]:
                    f"({rp['n_issues']}) | {last} | {100 * ff['outlier_share']:.1f}% / {100 * ff['largest_share']:.1f}% "
                    f"({ff['n_issues']}) | {100 * n['outlier_share_gap']:+.1f} / {100 * n['largest_share_gap']:+.1f} |")
     return out
+
+
+_ROUTES = ("default", "use", "e5", "default+use", "default+use+e5")
+
+
+def ceilings_table(c: dict, st: dict) -> list[str]:
+    """What the shipped encoders separate when the answers are given (bench/ceilings.py), beside koe's
+    zero-shot stage accuracy (bench/stages.py, defaults, odd ids)."""
+    if not c:
+        return []
+    out = ["### Ceilings of the shipped encoders (`python -m bench.ceilings`)", "",
+           "Supervised: a logistic regression fitted on the even ids' labels, scored on the odd ids (koe itself never "
+           "sees a label: its stages come from the config). Oracle NMI: k-means / Ward with the true number of themes "
+           "(20) over all items; koe's NMI in the bilingual table above counts clustered items only, so the two do "
+           "not compare directly. Encoders: default = GiNZA SIF (ja) / MiniLM (en), concatenations are each block "
+           "centred and unit length.", "",
+           "| data set | encoder | stage accuracy, supervised | theme accuracy, supervised | oracle NMI (k-means / Ward) |",
+           "|---|---|---:|---:|---:|"]
+    for lang, per in c.get("bilingual_cx", {}).get("by_language", {}).items():
+        for route in _ROUTES:
+            r = per.get(route)
+            if r:
+                out.append(f"| bilingual_cx {lang} | {route} | {r['stage_accuracy_supervised']:.3f} | "
+                           f"{r['theme_accuracy_supervised']:.3f} | {r['kmeans_nmi']:.3f} / {r['ward_nmi']:.3f} |")
+        koe = st.get("bilingual", {}).get("by_language", {}).get(lang, {}).get("koe_after_defaults", {})
+        if koe:
+            out.append(f"| bilingual_cx {lang} | koe zero-shot (default spaces) | "
+                       f"{koe['odd_ids']['accuracy']:.3f} | | |")
+    for route, r in c.get("bilingual_cx", {}).get("mixed", {}).items():
+        out.append(f"| bilingual_cx ja + en in one space | {route} | | | {r['kmeans_nmi']:.3f} / {r['ward_nmi']:.3f} |")
+    for route, r in c.get("airline", {}).get("routes", {}).items():
+        out.append(f"| airline negatives ({c['airline']['n_evaluated']}) | {route} | "
+                   f"{r['stage_accuracy_supervised']:.3f} | | |")
+    koe = st.get("airline", {}).get("methods", {}).get("koe_after_defaults", {})
+    if koe:
+        out.append(f"| airline negatives | koe zero-shot (MiniLM) | {koe['odd_ids']['accuracy']:.3f} | | |")
+    return out
