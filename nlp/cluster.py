@@ -7,6 +7,8 @@ rows / fit_sample members to be found, so more of the small ones become outliers
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 
@@ -30,14 +32,35 @@ def _reducer(n: int, cfg: ClusterConfig, new_rows: int = 0):
         from sklearn.decomposition import PCA
 
         return PCA(n_components=cfg.n_components, random_state=cfg.seed)
-    import umap
-
+    umap = _umap()
     # UMAP's exact transform (fits under 4,096 rows) calls the metric from Python once per (new, fitted) pair,
     # ~1.6 us each (26 s for 8,000 rows onto 2,000): past a million pairs, search a nearest-neighbour index
     index = n * new_rows > 1_000_000
     return umap.UMAP(n_neighbors=min(cfg.n_neighbors, n - 1), n_components=cfg.n_components, metric="cosine",
                      min_dist=0.0, random_state=cfg.seed, n_jobs=1, n_epochs=cfg.n_epochs,
                      init="spectral" if n > 50 else "random", force_approximation_algorithm=index)
+
+
+@functools.cache
+def _umap():
+    """The umap module, its compiled functions cached on disk. UMAP compiles its numba functions in every new
+    process (~12 s on 2 cores, each nightly run and each Dask worker) but asks numba to cache only one of them;
+    caching the others makes a process's first fit take what the later ones take, with the same output (the
+    cache holds the code numba would compile; numba keys it by the function's source and the CPU, in
+    ``__pycache__`` beside umap's files, or a user cache directory where those are read-only)."""
+    import umap
+    import umap.distances
+    import umap.layouts
+    import umap.spectral
+    import umap.umap_
+    import umap.utils
+    from numba.core.registry import CPUDispatcher
+
+    for module in (umap.umap_, umap.distances, umap.layouts, umap.spectral, umap.utils):
+        for function in vars(module).values():
+            if isinstance(function, CPUDispatcher) and type(function._cache).__name__ == "NullCache":
+                function.enable_caching()
+    return umap
 
 
 def _hdbscan(cfg: ClusterConfig, prediction_data: bool = False):

@@ -72,6 +72,24 @@ def sample_backfill(tmp_path_factory, prefect_harness):
     return {"tmp": tmp, "config": config, "summary": backfill(str(config), every_days=7)}
 
 
+# a partition size that cuts the sample into several partitions per embedding space (int8 vectors depend on
+# which texts share a model batch, so runs compared with this one use the same size)
+PARTITION = 128
+
+
+@pytest.fixture(scope="session")
+def partitioned_run(tmp_path_factory, prefect_harness):
+    """One uninterrupted nightly run of the sample on a fresh store, embedded ``PARTITION`` items at a time, and
+    its snapshot: the reference for the Dask and the killed-mid-embedding tests."""
+    from flows.nightly import nightly
+    from tests.run_snapshot import snapshot_run
+
+    tmp = tmp_path_factory.mktemp("partitioned")
+    config = sample_config(tmp, partition_size=PARTITION)
+    summary = nightly(str(config))
+    return {"config": config, "summary": summary, "snapshot": snapshot_run(config, summary)}
+
+
 @pytest.fixture(scope="session")
 def ja_embedder():
     from nlp.config import EmbedderSpec
@@ -112,7 +130,7 @@ def _cleanup_prefect_home():
 
 
 def pytest_xdist_make_scheduler(config, log):
-    """With `-n 2` (make test): the sample-store tests on one worker (tests/scheduling.py)."""
+    """With `-n 2` (make test): the tests of each session-built store on one worker (tests/scheduling.py)."""
     if config.getvalue("dist") == "load":
         from tests.scheduling import make_scheduler
 

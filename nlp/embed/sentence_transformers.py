@@ -140,14 +140,12 @@ class SentenceTransformerEmbedder:
 class OnnxEncoder:
     """A SentenceTransformer whose transformer (its first module) runs on ONNX Runtime on the CPU; the modules
     after it (pooling, normalisation, dense layers) run as they are. The graph is exported from the model's own
-    PyTorch weights when the embedder loads (a few seconds; nothing is downloaded, nothing kept on disk), and
-    with ``int8`` its weights are quantized per channel (onnxruntime's dynamic quantization). bench/onnx.py
-    measures both against PyTorch: speed, how far the vectors move, and clustering on banking77."""
+    PyTorch weights the first time (a few seconds; nothing is downloaded) and kept in koe's cache directory
+    (``_cached_graph``), and with ``int8`` its weights are quantized per channel (onnxruntime's dynamic
+    quantization). bench/onnx.py measures both against PyTorch: speed, how far the vectors move, and clustering
+    on banking77."""
 
     def __init__(self, st, int8: bool = False):
-        import tempfile
-        import warnings
-
         import onnxruntime as ort
         import torch
 
@@ -157,35 +155,7 @@ class OnnxEncoder:
         sample = st.preprocess(["koe", "koe: the voice of the customer"])
         self._names = [n for n in first.tokenizer.model_input_names if n in sample]
         model = first.model.eval()
-
-        class Forward(torch.nn.Module):
-            def __init__(self, names: list[str]):
-                super().__init__()
-                self.model, self.names = model, names
-
-            def forward(self, *inputs):
-                return self.model(**dict(zip(self.names, inputs)), return_dict=True).last_hidden_state
-
-        axes = {name: {0: "batch", 1: "tokens"} for name in [*self._names, "last_hidden_state"]}
-        with tempfile.TemporaryDirectory(prefix="koe-onnx-") as tmp, warnings.catch_warnings(), torch.no_grad():
-            warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation and tracer notes
-            graph = Path(tmp) / "model.onnx"
-            torch.onnx.export(Forward(self._names), tuple(sample[n] for n in self._names), str(graph),
-                              input_names=self._names, output_names=["last_hidden_state"], dynamic_axes=axes,
-                              opset_version=17, dynamo=False)
-            if int8:
-                from onnxruntime.quantization import QuantType, quantize_dynamic
-
-                # per channel: closer to PyTorch's vectors than per tensor at the same speed (bench/onnx.py)
-                quiet = _DropMessage("pre-processing before quantization")  # its advice is for image models
-                logging.getLogger().addFilter(quiet)
-                try:
-                    quantize_dynamic(str(graph), str(graph.with_suffix(".int8.onnx")), weight_type=QuantType.QInt8,
-                                     per_channel=True)
-                finally:
-                    logging.getLogger().removeFilter(quiet)
-                graph = graph.with_suffix(".int8.onnx")
-            content = graph.read_bytes()
+        content = _cached_graph(model, self._names, int8, lambda: _export(model, self._names, sample, int8))
         options = ort.SessionOptions()
         options.intra_op_num_threads = torch.get_num_threads()  # the thread budget PyTorch has in this process
         options.inter_op_num_threads = 1
@@ -212,6 +182,80 @@ class OnnxEncoder:
         out = np.empty((len(texts), parts[0].shape[1]), dtype=np.float32)
         out[order] = np.vstack(parts)
         return out
+
+
+def _export(model, names: list[str], sample: dict, int8: bool) -> bytes:
+    """The ONNX graph of ``model`` (a transformer returning last_hidden_state), its weights int8 with ``int8``."""
+    import tempfile
+    import warnings
+
+    import torch
+
+    class Forward(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.model = model
+
+        def forward(self, *inputs):
+            return self.model(**dict(zip(names, inputs)), return_dict=True).last_hidden_state
+
+    axes = {name: {0: "batch", 1: "tokens"} for name in [*names, "last_hidden_state"]}
+    with tempfile.TemporaryDirectory(prefix="koe-onnx-") as tmp, warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation and tracer notes
+        graph = Path(tmp) / "model.onnx"
+        torch.onnx.export(Forward(), tuple(sample[n] for n in names), str(graph), input_names=names,
+                          output_names=["last_hidden_state"], dynamic_axes=axes, opset_version=17, dynamo=False)
+        if int8:
+            from onnxruntime.quantization import QuantType, quantize_dynamic
+
+            # per channel: closer to PyTorch's vectors than per tensor at the same speed (bench/onnx.py)
+            quiet = _DropMessage("pre-processing before quantization")  # its advice is for image models
+            logging.getLogger().addFilter(quiet)
+            try:
+                quantize_dynamic(str(graph), str(graph.with_suffix(".int8.onnx")), weight_type=QuantType.QInt8,
+                                 per_channel=True)
+            finally:
+                logging.getLogger().removeFilter(quiet)
+            graph = graph.with_suffix(".int8.onnx")
+        return graph.read_bytes()
+
+
+def cache_dir() -> Path:
+    """Where koe keeps what it can rebuild (the ONNX graphs of sentence-transformers models): $KOE_CACHE_DIR,
+    else $XDG_CACHE_HOME/koe, else ~/.cache/koe."""
+    if os.environ.get("KOE_CACHE_DIR"):
+        return Path(os.environ["KOE_CACHE_DIR"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "koe"
+
+
+def _cached_graph(model, names: list[str], int8: bool, export) -> bytes:
+    """``export()``'s graph, kept on disk under a key of everything it is made from: the model's weights and
+    configuration, the input names, int8 or not, and the versions of the packages that export and quantize it
+    (the export is deterministic: the same key gives the same bytes). The export takes ~3-4 s on 2 cores in
+    every process that loads the model; a read takes milliseconds. Where the cache cannot be written, the graph
+    is exported each time, as before."""
+    import hashlib
+    import importlib.metadata as md
+
+    digest = hashlib.sha256()
+    for package in ("torch", "onnx", "onnxruntime", "transformers", "sentence-transformers"):
+        digest.update(f"{package}={md.version(package)};".encode())
+    digest.update(f"opset17;int8={int8};names={','.join(names)};{model.config.to_json_string()}".encode())
+    for name, tensor in sorted(model.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    path = cache_dir() / "onnx" / f"{digest.hexdigest()[:32]}.onnx"
+    if path.is_file():
+        return path.read_bytes()
+    content = export()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(content)
+        os.replace(tmp, path)  # a reader never sees half a file; two writers write the same bytes
+    except OSError as exc:
+        logging.getLogger(__name__).info("ONNX graph not cached (%s): exported in each process", exc)
+    return content
 
 
 class _DropMessage(logging.Filter):
