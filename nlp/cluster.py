@@ -54,11 +54,12 @@ def _umap():
     import umap.spectral
     import umap.umap_
     import umap.utils
+    from numba.core.caching import NullCache
     from numba.core.registry import CPUDispatcher
 
     for module in (umap.umap_, umap.distances, umap.layouts, umap.spectral, umap.utils):
         for function in vars(module).values():
-            if isinstance(function, CPUDispatcher) and type(function._cache).__name__ == "NullCache":
+            if isinstance(function, CPUDispatcher) and isinstance(function._cache, NullCache):
                 function.enable_caching()
     return umap
 

@@ -114,6 +114,7 @@ def test_no_sampling_up_to_fit_sample_keeps_the_full_fit(fit_sample):
 def test_umaps_compiled_functions_are_cached_on_disk():
     """A new process (each nightly run, each Dask worker) reads UMAP's compiled code instead of compiling it
     again (~12 s on 2 cores): every numba function of its modules caches, not only the one umap marks."""
+    from numba.core.caching import NullCache
     from numba.core.registry import CPUDispatcher
 
     from nlp.cluster import _umap
@@ -121,5 +122,5 @@ def test_umaps_compiled_functions_are_cached_on_disk():
     umap = _umap()
     functions = [f for f in vars(umap.umap_).values() if isinstance(f, CPUDispatcher)]
     assert len(functions) > 5
-    assert all(type(f._cache).__name__ != "NullCache" for f in functions)
-    assert type(umap.umap_.smooth_knn_dist._cache).__name__ != "NullCache"  # one umap itself leaves uncached
+    assert not any(isinstance(f._cache, NullCache) for f in functions)
+    assert not isinstance(umap.umap_.smooth_knn_dist._cache, NullCache)  # one umap itself leaves uncached

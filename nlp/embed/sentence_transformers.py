@@ -155,7 +155,7 @@ class OnnxEncoder:
         sample = st.preprocess(["koe", "koe: the voice of the customer"])
         self._names = [n for n in first.tokenizer.model_input_names if n in sample]
         model = first.model.eval()
-        content = _cached_graph(model, self._names, int8, lambda: _export(model, self._names, sample, int8))
+        content = _cached_graph(model, self._names, sample, int8)
         options = ort.SessionOptions()
         options.intra_op_num_threads = torch.get_num_threads()  # the thread budget PyTorch has in this process
         options.inter_op_num_threads = 1
@@ -228,8 +228,8 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "koe"
 
 
-def _cached_graph(model, names: list[str], int8: bool, export) -> bytes:
-    """``export()``'s graph, kept on disk under a key of everything it is made from: the model's weights and
+def _cached_graph(model, names: list[str], sample: dict, int8: bool) -> bytes:
+    """``_export``'s graph, kept on disk under a key of everything it is made from: the model's weights and
     configuration, the input names, int8 or not, and the versions of the packages that export and quantize it
     (the export is deterministic: the same key gives the same bytes). The export takes ~3-4 s on 2 cores in
     every process that loads the model; a read takes milliseconds. Where the cache cannot be written, the graph
@@ -247,7 +247,7 @@ def _cached_graph(model, names: list[str], int8: bool, export) -> bytes:
     path = cache_dir() / "onnx" / f"{digest.hexdigest()[:32]}.onnx"
     if path.is_file():
         return path.read_bytes()
-    content = export()
+    content = _export(model, names, sample, int8)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
