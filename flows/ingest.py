@@ -12,7 +12,7 @@ import pandas as pd
 from prefect import get_run_logger, task
 
 from nlp.config import PipelineConfig
-from nlp.records import INGEST_COUNTS, IngestSummary, PriorRun, SourceIngest
+from nlp.records import INGEST_COUNTS, IngestSummary, PriorRun, SourceIngest, StoredRun
 from nlp.sources import iter_source, source_paths
 from nlp.store import Store
 
@@ -52,9 +52,11 @@ def ingest_sources(cfg: PipelineConfig, run_id: str, base_dir: Path) -> IngestSu
 
 
 @task
-def load_items(cfg: PipelineConfig, since: str | None, until: str | None) -> pd.DataFrame:
+def load_items(cfg: PipelineConfig, since: str | None, until: str | None
+               ) -> tuple[pd.DataFrame, list[str | None]]:
     """Items created in [since, until] (dates in the ingest timezone, inclusive); without ``since``, the last
-    cluster.window_days days before ``until`` (or before the newest item)."""
+    cluster.window_days days before ``until`` (or before the newest item). Also the window read, [start, end)
+    in UTC (ISO; None: open), which the run's summary keeps so a re-render reads the same items."""
     store, tz = Store(cfg.store.path), cfg.ingest.timezone
     end = (pd.Timestamp(until).tz_localize(tz) + pd.Timedelta(days=1)) if until else None
     start = pd.Timestamp(since).tz_localize(tz) if since else None
@@ -64,7 +66,17 @@ def load_items(cfg: PipelineConfig, since: str | None, until: str | None) -> pd.
         start = None if newest is None else newest - pd.Timedelta(days=cfg.cluster.window_days)
     items = store.items(start, end)
     get_run_logger().info("analysing %d items (%s .. %s)", len(items), start or "start", end or "latest")
-    return items
+    return items, [None if t is None else t.tz_convert("UTC").isoformat() for t in (start, end)]
+
+
+@task
+def load_stored_run(cfg: PipelineConfig, config_path: str) -> StoredRun:
+    """The store's latest completed run, read once (a re-render's input: nlp.records.StoredRun)."""
+    store = Store(cfg.store.path)
+    run_id = store.latest_run_id()
+    if run_id is None:
+        raise RuntimeError(f"no completed run in {cfg.store.path}; run `koe run --config {config_path}` first")
+    return store.stored_run(run_id)
 
 
 @task

@@ -14,13 +14,14 @@ from prefect import flow
 from prefect.utilities.annotations import quote
 
 from flows import embedding, tasks
-from flows.ingest import ingest_sources, load_items, load_prior_run, package_versions, replay_dates
+from flows.ingest import (ingest_sources, load_items, load_prior_run, load_stored_run, package_versions,
+                          replay_dates)
 from flows.preflight import check_before_work, empty_sources
 from flows.runner import partition_runner, runner_info
 from flows.sentiment import sentiment_items
-from nlp.analysis import embedding_spaces, space_spec
+from nlp.analysis import embedding_spaces, run_items, space_spec, survey_answers
 from nlp.config import PipelineConfig, load_config
-from nlp.label import in_language
+from nlp.label import labels_in_language
 from nlp.pii import redact_pii
 from nlp.records import IngestSummary, KnownIssues, RunPlan
 from nlp.schema import stable_hash
@@ -44,10 +45,9 @@ def _nightly(cfg: PipelineConfig, run: dict, since: str | None, until: str | Non
         ingest = ingest_sources(cfg, run["run_id"], Path.cwd())
     empty_sources(cfg, ingest)  # a source that gave nothing fails the run, naming it (unless allow_empty)
     with _timed(run, "load"):
-        items = load_items(cfg, since, until)
+        items, run["window"] = load_items(cfg, since, until)
         prior = load_prior_run(cfg, run["run_id"])  # the store as this run found it, read once
-    # survey answers without a comment count in the CX metrics and the follow-up queue, not in the text analysis
-    answers, items = items[items["text"] == ""], items[items["text"] != ""].reset_index(drop=True)
+    answers, items = survey_answers(items)
     if items.empty:  # nothing in the window: say so, publish nothing
         summary = {"run_id": run["run_id"], "report": None, "files": {}, "items": 0, "alerts": [],
                    "ingest": ingest.as_dict()}
@@ -97,7 +97,7 @@ def publish(cfg: PipelineConfig, run: dict, items: pd.DataFrame, assignments: pd
     summary = {"run_id": run["run_id"], "report": written["report.html"], "files": written, **meta["counts"],
                "answers_only": meta["n_answers_only"],
                "alerts": tables.alerts[["issue_id", "alert"]].to_dict(orient="records"), **run["plan"].summary(),
-               "ingest": ingest.as_dict()}
+               "ingest": ingest.as_dict(), "window": run["window"]}
     if record:
         Store(cfg.store.path).finish_run(run["run_id"], pd.Timestamp.now(tz="UTC"), summary)
     return summary
@@ -113,7 +113,7 @@ def _start_run(cfg: PipelineConfig, until: str | None = None) -> dict:
 def _run(cfg: PipelineConfig, run_id: str, until: str | None = None, plan: RunPlan | None = None) -> dict:
     # a backfill run is dated by the day it replays, so each day keeps its own report
     run_date = until or pd.Timestamp.now(tz=cfg.schedule.timezone).strftime("%Y-%m-%d")
-    return {"run_id": run_id, "run_date": run_date, "timings": {}, "embedded": 0,
+    return {"run_id": run_id, "run_date": run_date, "timings": {}, "embedded": 0, "window": None,
             "plan": plan or RunPlan(None, None, None)}
 
 
@@ -212,36 +212,21 @@ def rerender(config_path: str = "configs/default.yaml") -> dict:
 
 
 def _rerender(cfg: PipelineConfig, config_path: str) -> dict:
-    store = Store(cfg.store.path)
-    run_id = store.latest_run_id()
-    if run_id is None:
-        raise RuntimeError(f"no completed run in {cfg.store.path}; run `koe run --config {config_path}` first")
-    assignments, clusters = store.latest_results()  # the run of latest_run_id
+    stored = load_stored_run(cfg, config_path)
+    items, answers = run_items(stored)  # what the run analysed, and its survey answers without a comment
     # in another report language than the run's, each issue by its name in that language (where it has one)
-    named = in_language(clusters, cfg.report.language)
-    changed = named != clusters["label"]
-    renamed = dict(zip(clusters.loc[changed, "cluster_id"], named[changed]))
-    clusters = clusters.assign(label=named)
-    items = store.items()
-    analysed = items["item_id"].isin(assignments["item_id"])
-    created = items.loc[analysed, "created_at"]
-    # the run's survey answers without a comment: those in the period of the run's analysed items
-    answers = items[(items["text"] == "") & items["created_at"].between(created.min(), created.max())]
-    items = items[analysed].reset_index(drop=True)
-    summary = store.run_summary(run_id)
-    plan = RunPlan.from_summary(summary)
+    labels = dict(zip(stored.issues["issue_id"], stored.issues["label"]))
+    clusters, labels = labels_in_language(stored.clusters, labels, cfg.report.language)
     # into the run's own folder (its date), marked as a re-render; its alerts were published by the run itself
-    own_date = Path(summary["report"]).parent.name if summary.get("report") else None
-    run = _run(cfg, run_id, until=own_date, plan=plan)
+    run = _run(cfg, stored.run_id, until=stored.report_date, plan=RunPlan.from_summary(stored.summary))
     run["rerendered_at"] = pd.Timestamp.now(tz=cfg.ingest.timezone).strftime("%Y-%m-%d %H:%M")
+    run["window"] = stored.summary.get("window")
     # what the run read, as its summary recorded it (a summary from before koe kept it: its totals)
-    ingest = IngestSummary.from_run_summary(summary, stored=len(items))
-    states = store.issue_states()
-    issues = KnownIssues(events=store.issue_events(run_id), first_run=not store.completed_before(run_id),
-                         labels={**dict(zip(states["issue_id"], states["label"])), **renamed},
-                         radius=dict(zip(states["issue_id"], states["radius"])))
-    return publish(cfg, run, items, assignments, clusters, ingest, issues, answers.reset_index(drop=True),
-                   store.items_seen_before(run_id), store.history(), record=False)
+    ingest = IngestSummary.from_run_summary(stored.summary, stored=len(items))
+    issues = KnownIssues(events=stored.events, first_run=stored.first_run, labels=labels,
+                         radius=dict(zip(stored.issues["issue_id"], stored.issues["radius"])))
+    return publish(cfg, run, items, stored.assignments, clusters, ingest, issues, answers, stored.seen_before,
+                   stored.history, record=False)
 
 
 def nightly_deployment(cfg: PipelineConfig, config_path: str):

@@ -16,7 +16,7 @@ from flows.embedding import model_keys
 from nlp.analysis import centring, configured_language, embedding_space, space_spec
 from nlp.cluster import cluster_embeddings
 from nlp.config import PipelineConfig
-from nlp.delta import clustering_plan, delta_clusters, delta_scope, fit_key
+from nlp.delta import clustering_plan, delta_clusters, delta_descriptions, delta_scope, fit_key
 from nlp.embed import get_embedder
 from nlp.issues import merged_clusters, track_issues
 from nlp.label import centrality, describe_clusters
@@ -106,14 +106,8 @@ def describe_items(cfg: PipelineConfig, items: pd.DataFrame, assigned: pd.DataFr
     encode = sentence_encoder(cfg.label.name_embedder) if cfg.label.names else None
     if not plan.delta:
         return describe_clusters(assigned, items["text"], tokens, cfg.label, langs, cfg.report.language, encode)
-    fresh = assigned["cluster_id"].str.contains("-new", regex=False).to_numpy()
-    new = describe_clusters(assigned[fresh], items["text"][fresh], [tokens[i] for i in np.flatnonzero(fresh)],
-                            cfg.label, langs[fresh], cfg.report.language, encode)
-    previous = prior.clusters
-    sizes = assigned.loc[~fresh & (assigned["cluster_id"] != "outlier"), "cluster_id"].value_counts()
-    known = previous[previous["cluster_id"].isin(sizes.index)].assign(
-        size=lambda f: f["cluster_id"].map(sizes).astype(int))
-    return pd.concat([known[new.columns], new], ignore_index=True).sort_values("cluster_id", ignore_index=True)
+    return delta_descriptions(assigned, items["text"], tokens, langs, prior.clusters, cfg.label, cfg.report.language,
+                              encode)
 
 
 @task

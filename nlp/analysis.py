@@ -8,6 +8,7 @@ from collections.abc import Iterable
 import pandas as pd
 
 from nlp.config import EmbedConfig, EmbedderSpec, PipelineConfig
+from nlp.records import StoredRun
 
 
 def embedding_spaces(cfg: EmbedConfig) -> dict[str, list[str]]:
@@ -58,3 +59,21 @@ def centring(langs: pd.Series, spaces: Iterable[str], cfg: PipelineConfig) -> tu
         or (centre == "per_language" and name in shared))
     groups = configured_language(langs, cfg.embed).reset_index(drop=True) if centre == "per_language" else None
     return centred, groups
+
+
+def survey_answers(items: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(answers, commented): the survey answers without a comment count in the CX metrics and the follow-up
+    queue, not in the text analysis, which gets the items with a text."""
+    empty = (items["text"] == "").to_numpy()
+    return items[empty].reset_index(drop=True), items[~empty].reset_index(drop=True)
+
+
+def run_items(stored: StoredRun) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(items, answers) of a completed run as it read them: the items it analysed (those with a result) and the
+    survey answers without a comment of its window (survey_answers, as the run split them). A run recorded
+    before koe kept its window: the answers created in the span of its analysed items."""
+    answers, commented = survey_answers(stored.items)
+    items = commented[commented["item_id"].isin(stored.assignments["item_id"])].reset_index(drop=True)
+    if "window" not in stored.summary and len(items):
+        answers = answers[answers["created_at"].between(items["created_at"].min(), items["created_at"].max())]
+    return items, answers.reset_index(drop=True)

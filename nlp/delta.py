@@ -1,15 +1,18 @@
 """Delta nights, between full refits: new items placed into the known issues (each within its issue's radius),
 the leftovers clustered among themselves, and a group kept as a new issue only when it is as tight as the full
 fit's issues. Also whether a run may be a delta run at all (``clustering_plan``) and which items it works on
-(``delta_scope``)."""
+(``delta_scope``), and how a delta run describes its clusters (``delta_descriptions``)."""
 
 from __future__ import annotations
+
+from typing import Callable
 
 import numpy as np
 import pandas as pd
 
 from nlp.cluster import OUTLIER, cluster_labels
-from nlp.config import ClusterConfig, IssuesConfig, PipelineConfig
+from nlp.config import ClusterConfig, IssuesConfig, LabelConfig, PipelineConfig
+from nlp.label import describe_clusters
 from nlp.matching import issue_model_keys
 from nlp.records import RunPlan
 from nlp.schema import stable_hash
@@ -80,6 +83,22 @@ def assign_to_issues(assigned: pd.DataFrame, vectors: dict[str, np.ndarray], kno
         labels = np.where(ok, issues["issue_id"].to_numpy()[best], OUTLIER)
         out.loc[out.index[rows[new]], "cluster_id"] = labels
     return out
+
+
+def delta_descriptions(assigned: pd.DataFrame, texts: pd.Series, tokens: list, langs: pd.Series,
+                       previous: pd.DataFrame, cfg: LabelConfig, language: str | None,
+                       encode: Callable[[list[str]], np.ndarray] | None) -> pd.DataFrame:
+    """A delta run's clusters (as nlp.label.describe_clusters gives them): its new clusters (ids with "-new")
+    described from their items; the known issues keep ``previous``'s description (the last run's clusters) with
+    this run's size."""
+    fresh = assigned["cluster_id"].str.contains("-new", regex=False).to_numpy()
+    rows = np.flatnonzero(fresh)
+    new = describe_clusters(assigned[fresh], texts[fresh], [tokens[i] for i in rows], cfg, langs[fresh], language,
+                            encode)
+    sizes = assigned.loc[~fresh & (assigned["cluster_id"] != OUTLIER), "cluster_id"].value_counts()
+    known = previous[previous["cluster_id"].isin(sizes.index)].assign(
+        size=lambda f: f["cluster_id"].map(sizes).astype(int))
+    return pd.concat([known[new.columns], new], ignore_index=True).sort_values("cluster_id", ignore_index=True)
 
 
 def delta_clusters(assigned: pd.DataFrame, vectors: dict[str, np.ndarray], known: pd.DataFrame,

@@ -187,3 +187,12 @@ def in_language(clusters: pd.DataFrame, language: str) -> pd.Series:
     return pd.Series([names.get(language, label) for names, label in zip(clusters["names"], clusters["label"])],
                      index=clusters.index, dtype=object)
 
+
+
+def labels_in_language(clusters: pd.DataFrame, labels: dict[str, str], language: str
+                       ) -> tuple[pd.DataFrame, dict[str, str]]:
+    """A run's clusters and issue labels (issue id -> label) for a report in ``language``: each issue by its
+    name there (in_language) where it has one, the others as they were."""
+    named = in_language(clusters, language)
+    changed = named != clusters["label"]
+    return clusters.assign(label=named), {**labels, **dict(zip(clusters.loc[changed, "cluster_id"], named[changed]))}

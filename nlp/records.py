@@ -6,6 +6,7 @@ makes a new record (``dataclasses.replace``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import PurePath
 
 import pandas as pd
 
@@ -39,6 +40,33 @@ class PriorRun:
         if not include_outliers:
             frame = frame[frame["cluster_id"] != "outlier"]
         return frame[["item_id", "cluster_id"]].rename(columns={"cluster_id": "issue_id"}).reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class StoredRun:
+    """A completed run as the store keeps it, read once for a re-render (nlp.store.Store.stored_run).
+
+    ``summary``: what the run was closed with (Store.run_summary); ``assignments`` and ``clusters``: its results;
+    ``items``: the stored items of its window (``summary["window"]``, [start, end) in UTC; every stored item for
+    a run recorded before koe kept it); ``issues``: every known issue's state; ``events``: the run's issue events;
+    ``first_run``: no run completed before it; ``seen_before`` and ``history`` as in PriorRun."""
+
+    run_id: str
+    summary: dict
+    assignments: pd.DataFrame
+    clusters: pd.DataFrame
+    items: pd.DataFrame
+    issues: pd.DataFrame
+    events: pd.DataFrame
+    first_run: bool
+    seen_before: set[str] | None
+    history: pd.DataFrame
+
+    @property
+    def report_date(self) -> str | None:
+        """The date folder the run wrote its report into (None when it wrote none)."""
+        report = self.summary.get("report")
+        return PurePath(report).parent.name if report else None
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,9 @@ import pytest
 from nlp.claims import text_claims
 from nlp.config import IssuesConfig, LabelConfig
 from nlp.issues import label_changes
-from nlp.label import describe_clusters, in_language, is_keyword_label
+from nlp.cluster import OUTLIER
+from nlp.delta import delta_descriptions
+from nlp.label import describe_clusters, in_language, is_keyword_label, labels_in_language
 from nlp.names import name_issues, sentence_encoder
 from nlp.tokenize import _en_tokens, load_tokenizer, tokenize_texts
 
@@ -158,3 +160,30 @@ def test_a_keyword_label_gives_way_to_a_name_and_a_name_stays():
     out = label_changes(matches, clusters, previous, IssuesConfig()).set_index("issue_id")
     assert out.at["ja-0001", "label"] == "配送が遅い" and out.at["ja-0001", "relabelled"]
     assert out.at["ja-0002", "label"] == "ログインが失敗する" and not out.at["ja-0002", "relabelled"]
+
+
+def test_a_rerender_in_another_language_renames_the_issues_that_have_a_name_there():
+    clusters = pd.DataFrame({"cluster_id": ["ja-0001", "ja-0002"], "label": ["配送が遅すぎる", "ログイン"],
+                             "names": [{"en": "delivery is late"}, {}]})
+    named, labels = labels_in_language(clusters, {"ja-0001": "配送が遅すぎる", "ja-0002": "ログイン", "ja-0009": "古い"},
+                                       "en")
+    assert named["label"].tolist() == ["delivery is late", "ログイン"]
+    assert labels == {"ja-0001": "delivery is late", "ja-0002": "ログイン", "ja-0009": "古い"}
+    assert clusters["label"].tolist() == ["配送が遅すぎる", "ログイン"]  # the input is left as it was
+
+
+def test_a_delta_run_describes_its_new_clusters_and_keeps_the_known_issues_description_with_their_new_size(encode):
+    texts = DELIVERY_JA + LOGIN_JA
+    assigned = pd.DataFrame({"item_id": [f"i{k}" for k in range(8)], "lang": "ja",
+                             "cluster_id": ["ja-0001"] * 3 + [OUTLIER] + ["ja-new000"] * 4,
+                             "centrality": [0.9, 0.8, 0.7, 0.6] * 2})
+    previous = pd.DataFrame({"cluster_id": ["ja-0001", "ja-0007"], "lang": "ja", "size": [40, 9],
+                             "label": ["配送が遅い", "返金"], "keyphrases": [["配送"], ["返金"]],
+                             "verbatims": [["遅い"], ["返金して"]], "names": [{}, {}]})
+    tokens = tokenize_texts(texts, ["ja"] * 8)
+    out = delta_descriptions(assigned, pd.Series(texts), tokens, pd.Series(["ja"] * 8), previous, LabelConfig(),
+                             "ja", encode)
+    assert out["cluster_id"].tolist() == ["ja-0001", "ja-new000"]  # ja-0007 got no item this run
+    assert out.iloc[0].drop("size").to_dict() == previous.iloc[0].drop("size").to_dict()
+    assert out["size"].tolist() == [3, 4]
+    assert out.iloc[1]["label"] == "ログインできない"

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from nlp.records import PriorRun
+from nlp.records import PriorRun, StoredRun
 from nlp.store.runs import RunLedger
 
 
@@ -108,3 +108,15 @@ class ResultStore(RunLedger):
         return PriorRun(run_id=self.latest_run_id(), last_full_fit=self.last_full_fit(), issues=self.issue_states(),
                         assignments=assignments, clusters=clusters, history=self.history(),
                         seen_before=self.items_seen_before(run_id))
+
+    def stored_run(self, run_id: str) -> StoredRun:
+        """Completed run ``run_id`` (the latest one: its results are the store's latest), read once for a
+        re-render (nlp.records.StoredRun)."""
+        assignments, clusters = self.latest_results()
+        summary = self.run_summary(run_id)
+        window = summary.get("window")
+        start, end = (None, None) if window is None else (None if t is None else pd.Timestamp(t) for t in window)
+        return StoredRun(run_id=run_id, summary=summary, assignments=assignments, clusters=clusters,
+                         items=self.items(start, end), issues=self.issue_states(), events=self.issue_events(run_id),
+                         first_run=not self.completed_before(run_id), seen_before=self.items_seen_before(run_id),
+                         history=self.history())
