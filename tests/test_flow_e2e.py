@@ -133,6 +133,10 @@ def test_english_rerender_from_store(runs):
     assert "## Summary" in md and "## Needs follow-up" in md and "## What to act on first" in md
     assert "Delivery" in md and "Support" in md
     assert english["run_id"] == runs["second"]["run_id"]
+    # the re-render reads what the run read: its window (recorded in its summary), its items and survey answers
+    assert english["window"] == runs["second"]["window"] and runs["second"]["window"][0] is not None
+    assert (english["items"], english["answers_only"]) == (runs["second"]["items"], runs["second"]["answers_only"])
+    assert english["answers_only"] > 0
 
 
 def test_one_model_for_both_languages_clusters_them_together(tmp_path, prefect_harness):
