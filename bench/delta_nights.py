@@ -41,8 +41,8 @@ def _shape(store_path: str, run_id: str) -> dict:
     assigned = store.table("assignments", "WHERE run_id = ?", [run_id])
     runs = store.table("runs", "WHERE run_id = ?", [run_id])
     summary = json.loads(runs["summary_json"].iloc[0] or "{}")
-    clustered = assigned["cluster_id"] != "outlier"
-    sizes = assigned.loc[clustered, "cluster_id"].value_counts()
+    clustered = assigned["issue_id"] != "outlier"
+    sizes = assigned.loc[clustered, "issue_id"].value_counts()
     return {"kind": summary.get("clustering", "?"), "n": int(len(assigned)),
             "outlier_share": round(float((~clustered).mean()), 4),
             "largest_share": round(float(sizes.iloc[0] / len(assigned)), 4) if len(sizes) else 0.0,

@@ -53,14 +53,15 @@ def _named(store_path: str, languages: tuple[str, ...]) -> list[dict]:
     store = Store(store_path)
     assigned, _ = store.latest_results()
     items = store.table("items")[["item_id", "text", "lang"]]
-    frame = assigned[assigned["cluster_id"] != "outlier"].merge(items, on="item_id")
-    top = frame["cluster_id"].value_counts().head(N_ISSUES).index
-    frame = frame[frame["cluster_id"].isin(top)].reset_index(drop=True)
-    space = frame["cluster_id"].str.split("-").str[0]
+    frame = assigned[assigned["issue_id"] != "outlier"].merge(items, on="item_id")
+    top = frame["issue_id"].value_counts().head(N_ISSUES).index
+    frame = frame[frame["issue_id"].isin(top)].reset_index(drop=True)
+    space = frame["issue_id"].str.split("-").str[0]
     tokens = tokenize_texts(frame["text"].tolist(), frame["lang"].tolist())
     cfg = LabelConfig()
     encode = sentence_encoder(cfg.name_embedder)
-    base = frame.assign(lang=space)[["item_id", "lang", "cluster_id", "centrality"]]
+    # the stored issues described again as clusters (nlp.label.describe_clusters: cluster_id, space)
+    base = frame.assign(space=space, cluster_id=frame["issue_id"])[["item_id", "space", "cluster_id", "centrality"]]
     described = {language: describe_clusters(base, frame["text"], tokens, cfg, frame["lang"], language, encode)
                  .set_index("cluster_id") for language in languages}
     plain = describe_clusters(base, frame["text"], tokens, LabelConfig(names=False), frame["lang"], languages[0])

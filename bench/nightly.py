@@ -56,7 +56,7 @@ def alert_themes(store, runs: list[dict], ordered: list[str]) -> dict[tuple[str,
             continue
         members = store.table("assignments", "WHERE run_id = ?", [run_id])
         for issue in wanted:
-            themes = members.loc[members["cluster_id"] == issue, "item_id"].map(theme_of)
+            themes = members.loc[members["issue_id"] == issue, "item_id"].map(theme_of)
             counts = themes.value_counts(dropna=False)
             top = counts.index[0] if len(counts) else None
             out[(run_id, issue)] = top if len(counts) and counts.iloc[0] >= 0.5 * len(themes) else None
@@ -119,8 +119,8 @@ def measures(runs: list[dict], store_path: str) -> dict:
 
 
 def _active(store, run_id: str) -> int:
-    return len(store.table("assignments", "WHERE run_id = ? AND cluster_id <> 'outlier'", [run_id])
-               ["cluster_id"].unique())
+    return len(store.table("assignments", "WHERE run_id = ? AND issue_id <> 'outlier'", [run_id])
+               ["issue_id"].unique())
 
 
 def _median(values: list[float]) -> float | None:

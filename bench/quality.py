@@ -171,15 +171,15 @@ def _airline_segments(summary: dict, pain: pd.DataFrame, merged: pd.DataFrame) -
     """The airline as a segment: for each ranked pain point, the airline its items over-represent (koe's
     segment_lift.csv) next to the airline shares of its items (from the data set's own airline column)."""
     lift_path = Path(summary["files"]["pain_points.csv"]).parent / "segment_lift.csv"
-    lift = pd.read_csv(lift_path, encoding="utf-8-sig") if lift_path.exists() else pd.DataFrame(columns=["cluster_id"])
+    lift = pd.read_csv(lift_path, encoding="utf-8-sig") if lift_path.exists() else pd.DataFrame(columns=["issue_id"])
     tweets = pd.read_csv(DATA / "airline_tweets" / "tweets_united_american.csv", dtype={"tweet_id": str})
     airline = merged.merge(tweets[["tweet_id", "airline"]], on="tweet_id")
     overall = airline["airline"].value_counts(normalize=True).round(3).to_dict()
     out = []
     for row in pain.sort_values("score", ascending=False).head(10).itertuples():
-        own = airline[airline["cluster_id"] == row.cluster_id]["airline"].value_counts(normalize=True).round(3)
-        found = lift[(lift["cluster_id"] == row.cluster_id) & (lift["segment"] == "airline")]
-        out.append({"issue": row.cluster_id, "label": row.label, "stage": row.stage, "n": int(row.count),
+        own = airline[airline["issue_id"] == row.issue_id]["airline"].value_counts(normalize=True).round(3)
+        found = lift[(lift["issue_id"] == row.issue_id) & (lift["segment"] == "airline")]
+        out.append({"issue": row.issue_id, "label": row.label, "stage": row.stage, "n": int(row.count),
                     "airline_shares": own.to_dict(), "all_items": overall,
                     "koe_lift": [{"airline": r.value, "lift": float(r.lift), "n": int(r.n)} for r in found.itertuples()]})
     return out
@@ -194,7 +194,7 @@ def _airline_stages(summary: dict, tweets: pd.DataFrame) -> dict:
     manifest = json.loads(open(summary["files"]["manifest.json"], encoding="utf-8").read())
     store = Store(manifest["config"]["store"]["path"])
     assignments = store.table("assignments", "WHERE run_id = ?", [summary["run_id"]])
-    assigned = store.table("items")[["item_id", "source_id"]].merge(assignments[["item_id", "stage", "cluster_id"]])
+    assigned = store.table("items")[["item_id", "source_id"]].merge(assignments[["item_id", "stage", "issue_id"]])
     merged = assigned.merge(tweets[["tweet_id", "negativereason", "airline_sentiment"]],
                             left_on="source_id", right_on="tweet_id")
     negative = merged[(merged["airline_sentiment"] == "negative") & merged["negativereason"].isin(list(REASON_STAGE))]
@@ -208,8 +208,8 @@ def _airline_stages(summary: dict, tweets: pd.DataFrame) -> dict:
         stage = REASON_STAGE[reason]
         top = pain[(pain["stage"] == stage) & (pain["rank"] <= 3)]
         majorities = []
-        for cid in top["cluster_id"]:
-            members = negative[(negative["cluster_id"] == cid) & (negative["stage"] == stage)]
+        for cid in top["issue_id"]:
+            members = negative[(negative["issue_id"] == cid) & (negative["stage"] == stage)]
             majorities.append(members["negativereason"].mode().iloc[0] if len(members) else None)
         found[reason] = {"share": round(float(share), 4), "stage": stage, "found_in_top3": reason in majorities,
                          "top3_labels": top["label"].tolist(), "top3_majority_reason": majorities}
@@ -230,9 +230,9 @@ def _non_problems(pain: pd.DataFrame, merged: pd.DataFrame) -> dict:
     Every top-5 row is listed with that share, so the count can be checked by reading."""
     rows = []
     for row in pain[pain["rank"] <= 5].sort_values(["stage", "rank"]).itertuples():
-        members = merged[(merged["cluster_id"] == row.cluster_id) & (merged["stage"] == row.stage)]
+        members = merged[(merged["issue_id"] == row.issue_id) & (merged["stage"] == row.stage)]
         share = float((members["airline_sentiment"] == "negative").mean()) if len(members) else 0.0
-        rows.append({"stage": row.stage, "rank": int(row.rank), "issue": row.cluster_id, "label": row.label,
+        rows.append({"stage": row.stage, "rank": int(row.rank), "issue": row.issue_id, "label": row.label,
                      "n": int(len(members)), "negative_share_labelled": round(share, 3), "problem": share >= 0.5})
     return {"count": sum(not r["problem"] for r in rows), "of": len(rows), "rows": rows}
 

@@ -46,7 +46,7 @@ def measure(n: int, runners: tuple[str, ...] = ("local", "dask")) -> dict:
         print(f"[n={n}] {runner}: {result['total_s']:.1f} s, {out[runner]['items_per_s']} items/s, "
               f"tree peak RSS {result['tree_peak_rss_mb']:.0f} MiB", flush=True)
         frame = Store(str(work / "koe.duckdb")).table("assignments")
-        assigned[runner] = frame.sort_values("item_id")[["item_id", "cluster_id"]].reset_index(drop=True)
+        assigned[runner] = frame.sort_values("item_id")[["item_id", "issue_id"]].reset_index(drop=True)
     if len(assigned) == 2:
         out["same_issue_of_every_item"] = bool(assigned["local"].equals(assigned["dask"]))
     out["n"] = n

@@ -49,7 +49,7 @@ def main() -> dict:
 
     states = Store(tmp / "first" / "koe.duckdb").issue_states().sort_values("size", ascending=False)
     ranked = _ranked(first).sort_values("score", ascending=False)
-    ids = ranked["cluster_id"].tolist() + [i for i in states["issue_id"] if i not in set(ranked["cluster_id"])]
+    ids = ranked["issue_id"].tolist() + [i for i in states["issue_id"] if i not in set(ranked["issue_id"])]
     keep, merged = ids[:2]
     taxonomy = tmp / "taxonomy.yaml"
     taxonomy.write_text(yaml.safe_dump({"issues": {keep: {"name_ja": "配送の遅れ", "name_en": "Late delivery"},
@@ -59,9 +59,9 @@ def main() -> dict:
     runs = []
     for day in weeks:
         summary = nightly(steered, until=day)
-        got = _ranked(summary).set_index("cluster_id")
+        got = _ranked(summary).set_index("issue_id")
         held = pd.read_csv(Path(summary["files"]["pain_points.csv"]).parent / "held_back.csv",
-                           encoding="utf-8-sig").set_index("cluster_id")
+                           encoding="utf-8-sig").set_index("issue_id")
         label = got["label"].get(keep, held["label"].get(keep))  # ranked, or held back (e.g. too few items)
         runs.append({"until": day, "clustering": summary.get("clustering"),
                      "merged_absent": merged not in got.index and merged not in held.index, "kept_label": label,
@@ -70,7 +70,7 @@ def main() -> dict:
         print(day, runs[-1]["clustering"], runs[-1]["kept_label"], runs[-1]["pinned_items"], flush=True)
     out = Path(summary["files"]["pain_points.csv"]).parent
     lift = pd.read_csv(out / "segment_lift.csv", encoding="utf-8-sig")
-    login = lift[lift["cluster_id"] == "pin-login"]
+    login = lift[lift["issue_id"] == "pin-login"]
     result = {
         "weeks": len(runs), "kept": keep, "merged": merged,
         # the merge and the rename hold in every steered week; the pinned issue holds items once its theme exists

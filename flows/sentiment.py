@@ -20,7 +20,7 @@ from nlp.tokenize import Tokens, tokenize_texts
 @task
 def sentiment_items(cfg: PipelineConfig, items: pd.DataFrame, tokens: list[Tokens | None], scope: np.ndarray,
                     assigned: pd.DataFrame, prior: PriorRun) -> tuple[pd.DataFrame, dict]:
-    """Sentiment of the items in scope, per issue (``assigned``: item_id, cluster_id); the others (a delta run)
+    """Sentiment of the items in scope, per issue (``assigned``: item_id, issue_id); the others (a delta run)
     keep the last run's score (``prior``). Also what scored them, for the manifest: the rules, the shipped head or a head
     fitted on the store's own ratings (with its key, counts, or why not). The ratings are those of the whole
     window (``items``); the issue centroids come from the items in scope (in a delta run, the new ones)."""
@@ -34,9 +34,9 @@ def sentiment_items(cfg: PipelineConfig, items: pd.DataFrame, tokens: list[Token
         vectors = _head_vectors(cfg, store, embedder, scoped["text"].tolist(), scoped_tokens,
                                 scoped["content_hash"].tolist())
         scored = score_sentiment(scoped, scoped_tokens, cfg.sentiment, head, vectors)
-        clusters = scoped[["item_id"]].merge(assigned[["item_id", "cluster_id"]], on="item_id", how="left")
+        clusters = scoped[["item_id"]].merge(assigned[["item_id", "issue_id"]], on="item_id", how="left")
         per_issue = _issue_text_scores(cfg, store, embedder, head, scoped, vectors, scored["text_sentiment"],
-                                       clusters["cluster_id"].fillna("outlier").to_numpy())
+                                       clusters["issue_id"].fillna("outlier").to_numpy())
         scored = scored.assign(item_sentiment=scored["sentiment"],
                                sentiment=rated_sentiment(scoped, per_issue, cfg.sentiment))
     get_run_logger().info("sentiment: %s", ", ".join(f"{k} {v}" for k, v in info.items() if k != "classes"))
@@ -75,7 +75,7 @@ def _sentiment_head(cfg: PipelineConfig, items: pd.DataFrame, tokens: list[Token
 
 
 def _issue_text_scores(cfg: PipelineConfig, store: Store, embedder, head: SentimentHead, scoped: pd.DataFrame,
-                       vectors: np.ndarray, item_scores: pd.Series, cluster_ids: np.ndarray) -> np.ndarray:
+                       vectors: np.ndarray, item_scores: pd.Series, issue_ids: np.ndarray) -> np.ndarray:
     """Each item's text score for its issue, from its sentences closest to the issue (one sentence: its own)."""
     sentences = [split_sentences(t) for t in scoped["text"]]
     owner = np.array([row for row, parts in enumerate(sentences) if len(parts) > 1 for _ in parts], dtype=int)
@@ -86,7 +86,7 @@ def _issue_text_scores(cfg: PipelineConfig, store: Store, embedder, head: Sentim
     rules = np.array([text_sentiment(t, tok) for t, tok in zip(texts, sentence_tokens)], dtype=float)
     sentence_vectors = _head_vectors(cfg, store, embedder, texts, sentence_tokens)
     scores = blended_scores(head.predict_proba(sentence_vectors, rules), rules, cfg.sentiment)
-    return issue_scores(cluster_ids, vectors, item_scores.to_numpy(dtype=float), owner, sentence_vectors, scores,
+    return issue_scores(issue_ids, vectors, item_scores.to_numpy(dtype=float), owner, sentence_vectors, scores,
                         cfg.sentiment.issue_sentence_margin, cfg.sentiment.neutral_band)
 
 

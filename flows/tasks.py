@@ -18,7 +18,7 @@ from nlp.cluster import cluster_embeddings
 from nlp.config import PipelineConfig
 from nlp.delta import clustering_plan, delta_clusters, delta_descriptions, delta_scope, fit_key
 from nlp.embed import get_embedder
-from nlp.issues import merged_clusters, track_issues
+from nlp.issues import issue_assignments, merged_clusters, track_issues
 from nlp.label import centrality, describe_clusters
 from nlp.names import sentence_encoder
 from nlp.phrases import pin_items_by_space, stage_similarities
@@ -68,7 +68,7 @@ def plan_clustering(cfg: PipelineConfig, items: pd.DataFrame, prior: PriorRun) -
 @task
 def cluster_items(cfg: PipelineConfig, items: pd.DataFrame, vectors: dict[str, np.ndarray],
                   plan: RunPlan, scope: np.ndarray, prior: PriorRun) -> tuple[pd.DataFrame, str]:
-    """(item_id, lang (embedding space), cluster_id, centrality; the clustering done): a full fit, or (delta)
+    """(item_id, space (embedding space), cluster_id, centrality; the clustering done): a full fit, or (delta)
     new items into known issues, with the new items that fit none clustered among themselves."""
     space, mode = embedding_space(items["lang"], cfg.embed), plan.clustering
     centered, groups = centring(items["lang"], vectors, cfg)
@@ -90,7 +90,7 @@ def _into_known_issues(cfg: PipelineConfig, items: pd.DataFrame, space: pd.Serie
     """New items into the known issues, each only within its issue's radius; the items in scope that fit none
     are clustered among themselves, and a group as tight as the known issues becomes a new issue (issue
     matching then names it), the rest stay outliers (nlp.delta.delta_clusters)."""
-    base = pd.DataFrame({"item_id": items["item_id"].to_numpy(), "lang": space.to_numpy()})
+    base = pd.DataFrame({"item_id": items["item_id"].to_numpy(), "space": space.to_numpy()})
     # items seen by the last run keep what it gave them (outliers too: the same data twice gives the same answer)
     seen = prior.members(include_outliers=True)
     return delta_clusters(base, vectors, seen, prior.issues, scope, cfg.cluster, cfg.issues, centered,
@@ -113,16 +113,16 @@ def describe_items(cfg: PipelineConfig, items: pd.DataFrame, assigned: pd.DataFr
 @task
 def identify_issues(cfg: PipelineConfig, run_id: str, items: pd.DataFrame, assigned: pd.DataFrame,
                     clusters: pd.DataFrame, vectors: dict[str, np.ndarray], prior: PriorRun) -> IssueTracking:
-    """Give this run's clusters the ids of the issues they continue (or new ids); returns the renamed
-    assignments and clusters, the issue rows to store and the issue events."""
+    """Give this run's clusters the ids of the issues they continue (or new ids); returns the assignments and
+    clusters under issue ids (issue_id from here on), the issue rows to store and the issue events."""
     as_of = items["created_at"].max() if len(items) else pd.Timestamp.now(tz="UTC")
     previous = prior.issues
     mapping, issues, events = track_issues(assigned, clusters, vectors, previous, prior.members(), run_id,
                                            as_of, cfg.issues, model_keys(cfg))
     labels = dict(zip(issues["issue_id"], issues["label"]))
-    renamed = assigned.assign(cluster_id=assigned["cluster_id"].map(lambda c: mapping.get(c, c)))
+    renamed = issue_assignments(assigned, mapping)
     named = merged_clusters(clusters, mapping)  # near-duplicate issues are one
-    named["label"] = named["cluster_id"].map(labels)
+    named["label"] = named["issue_id"].map(labels)
     counts = events["event"].value_counts().to_dict()
     get_run_logger().info("issues: %d continued, %s", int((~issues["issue_id"].isin(events["issue_id"])).sum()),
                           ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "no changes")
@@ -140,8 +140,8 @@ def stage_items(cfg: PipelineConfig, items: pd.DataFrame, assigned: pd.DataFrame
     sims = stage_similarities(cfg, items, vectors)
     if cfg.stages.method == "calibrated.v2":
         hits = keyword_hits(items["text"], cfg.stages.stages)
-        return calibrated_stages(items, sims, hits, assigned["cluster_id"], cfg.stages)
-    return assign_stages(items, sims, assigned["cluster_id"], cfg.stages)
+        return calibrated_stages(items, sims, hits, assigned["issue_id"], cfg.stages)
+    return assign_stages(items, sims, assigned["issue_id"], cfg.stages)
 
 
 @task
@@ -153,7 +153,7 @@ def pinned_items(cfg: PipelineConfig, items: pd.DataFrame, assigned: pd.DataFram
     if not taxonomy.pinned:
         return assigned
     out = pin_items_by_space(cfg, taxonomy, items, assigned, vectors)
-    get_run_logger().info("taxonomy: %d items in %d pinned issues", int(out["cluster_id"].str.startswith("pin-").sum()),
+    get_run_logger().info("taxonomy: %d items in %d pinned issues", int(out["issue_id"].str.startswith("pin-").sum()),
                           len(taxonomy.pinned))
     return out
 

@@ -22,14 +22,14 @@ def issue_cores(scored: pd.DataFrame, radius: dict[str, float]) -> pd.DataFrame:
     at least the radius), else as an outlier. Between full fits new items join an issue only within its
     radius, while older items were placed by the fit: counting the core of every issue, old and new items
     alike, keeps the recent and baseline counts comparable (otherwise delta runs read as "shrinking")."""
-    limit = scored["cluster_id"].map(radius).astype(float)
+    limit = scored["issue_id"].map(radius).astype(float)
     inside = scored["centrality"].astype(float) >= limit.fillna(-np.inf)
-    return scored.assign(cluster_id=scored["cluster_id"].where(inside, OUTLIER))
+    return scored.assign(issue_id=scored["issue_id"].where(inside, OUTLIER))
 
 
 def issue_alerts(scored: pd.DataFrame, events: pd.DataFrame, cfg: AlertsConfig, as_of: pd.Timestamp,
                  first_run: bool) -> pd.DataFrame:
-    """One row per alert, most significant first. ``scored`` has item_id, cluster_id (issue ids),
+    """One row per alert, most significant first. ``scored`` has item_id, issue_id (issue ids),
     created_at and sentiment; ``events`` this run's issue events (new, split, dormant, ...)."""
     rows = []
     windows = sorted({cfg.short_days, cfg.recent_days})
@@ -37,20 +37,20 @@ def issue_alerts(scored: pd.DataFrame, events: pd.DataFrame, cfg: AlertsConfig, 
     base_start = as_of - pd.Timedelta(days=cfg.recent_days + cfg.baseline_days)
     base_end = as_of - pd.Timedelta(days=cfg.recent_days)
     base = scored[(scored["created_at"] > base_start) & (scored["created_at"] <= base_end)]
-    issues = sorted(set(scored["cluster_id"]) - {OUTLIER})
+    issues = sorted(set(scored["issue_id"]) - {OUTLIER})
     # the baseline is only as long as the data: the expected count scales with the days it really covers, and
     # a baseline shorter than the recent window is too short to compare with
     covered = (base_end - max(base_start, scored["created_at"].min())).total_seconds() / 86400 if len(scored) else 0
-    base_counts = base["cluster_id"].value_counts()
+    base_counts = base["issue_id"].value_counts()
     for days in windows if covered >= cfg.recent_days else []:
         recent = scored[(scored["created_at"] > as_of - pd.Timedelta(days=days)) & (scored["created_at"] <= as_of)]
-        counts = recent["cluster_id"].value_counts()
+        counts = recent["issue_id"].value_counts()
         for issue in issues:
             k, b = int(counts.get(issue, 0)), int(base_counts.get(issue, 0))
             rows += _volume_alerts(issue, k, len(recent), b, len(base), days / covered, alpha, cfg)
     recent = scored[(scored["created_at"] > base_end) & (scored["created_at"] <= as_of)]
-    by_issue_recent = {k: g for k, g in recent.groupby("cluster_id")["sentiment"]}
-    by_issue_base = {k: g for k, g in base.groupby("cluster_id")["sentiment"]}
+    by_issue_recent = {k: g for k, g in recent.groupby("issue_id")["sentiment"]}
+    by_issue_base = {k: g for k, g in base.groupby("issue_id")["sentiment"]}
     empty = pd.Series(dtype=float)
     for issue in issues:
         rows += _sentiment_alerts(issue, by_issue_recent.get(issue, empty), by_issue_base.get(issue, empty), cfg)
@@ -95,7 +95,7 @@ def _event_alerts(events: pd.DataFrame, recent: pd.DataFrame) -> list[dict]:
     kinds = {"new": "new", "split": "new", "dormant": "resolved", "merged": "merged"}
     rows = []
     for e in events[events["event"].isin(list(kinds))].itertuples():
-        count = int((recent["cluster_id"] == e.issue_id).sum())
+        count = int((recent["issue_id"] == e.issue_id).sum())
         detail = e.related_issue if isinstance(e.related_issue, str) and e.related_issue else ""  # the other issue
         rows.append({"issue_id": e.issue_id, "alert": kinds[e.event], "recent_count": count, "baseline_count": 0,
                      "recent_share": np.nan, "baseline_share": np.nan, "p_value": 0.0, "detail": detail})

@@ -41,8 +41,8 @@ def space_spec(space: str, cfg: EmbedConfig) -> EmbedderSpec:
 
 
 def scored_items(items: pd.DataFrame, assignments: pd.DataFrame) -> pd.DataFrame:
-    """Items joined with their run results (cluster_id, centrality, stage, stage_score, sentiment)."""
-    cols = ["item_id", "cluster_id", "centrality", "stage", "stage_score", "sentiment"]
+    """Items joined with their run results (issue_id, centrality, stage, stage_score, sentiment)."""
+    cols = ["item_id", "issue_id", "centrality", "stage", "stage_score", "sentiment"]
     return items.merge(assignments[cols], on="item_id", how="inner", validate="one_to_one")
 
 

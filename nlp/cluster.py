@@ -140,7 +140,7 @@ def _unique_rows(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
 def cluster_embeddings(item_ids: pd.Series, langs: pd.Series, vectors: dict[str, np.ndarray],
                        cfg: ClusterConfig, centered: frozenset[str] = frozenset(),
                        groups: pd.Series | None = None) -> pd.DataFrame:
-    """item_id, lang, cluster_id: each language clustered in its own space; ids ``<lang>-<nnn>`` numbered by
+    """item_id, space, cluster_id: each embedding space (``langs``: each item's) clustered on its own; ids ``<lang>-<nnn>`` numbered by
     size (largest first, ties by smallest member id) so the same input gives the same ids. Spaces named in
     ``centered`` are mean-centred before reduction (per group of ``groups``, aligned with ``item_ids``, if given:
     each item language's own mean)."""
@@ -153,8 +153,8 @@ def cluster_embeddings(item_ids: pd.Series, langs: pd.Series, vectors: dict[str,
         order = sorted({lb for lb in labels if lb >= 0},
                        key=lambda lb: (-int((labels == lb).sum()), min(ids[labels == lb])))
         names = {lb: f"{lang}-{k:03d}" for k, lb in enumerate(order)}
-        frames.append(pd.DataFrame({"item_id": ids, "lang": lang,
+        frames.append(pd.DataFrame({"item_id": ids, "space": lang,
                                     "cluster_id": [names.get(lb, OUTLIER) for lb in labels]}))
     if not frames:
-        return pd.DataFrame(columns=["item_id", "lang", "cluster_id"])
+        return pd.DataFrame(columns=["item_id", "space", "cluster_id"])
     return pd.concat(frames, ignore_index=True)

@@ -50,10 +50,10 @@ def clustering_plan(as_of: pd.Timestamp, key: str, last_full_fit: dict | None, s
 def delta_scope(items: pd.DataFrame, last_run: pd.DataFrame, embedded: set[str], as_of: str,
                 cfg: ClusterConfig) -> np.ndarray:
     """Which items a delta run tokenizes and scores (a bool per row of ``items``): those the last run
-    (``last_run``: item_id, cluster_id) did not see, those whose text has no cached vector (``embedded``: the
+    (``last_run``: item_id, issue_id) did not see, those whose text has no cached vector (``embedded``: the
     content hashes that have one: the text changed), and the last run's outliers of the last cfg.new_issue_days
     days before ``as_of`` (new issues are looked for among them)."""
-    last = items["item_id"].map(dict(zip(last_run["item_id"], last_run["cluster_id"])))
+    last = items["item_id"].map(dict(zip(last_run["item_id"], last_run["issue_id"])))
     recent = items["created_at"] >= pd.Timestamp(as_of) - pd.Timedelta(days=cfg.new_issue_days)
     return (last.isna() | ~items["content_hash"].isin(embedded) | ((last == OUTLIER) & recent)).to_numpy()
 
@@ -64,15 +64,15 @@ def assign_to_issues(assigned: pd.DataFrame, vectors: dict[str, np.ndarray], kno
     joins the active issue of its space with the most similar centroid if the similarity reaches that issue's
     radius, else it is an outlier.
 
-    ``assigned``: item_id, lang (space), rows of each space aligned with vectors[space];
+    ``assigned``: item_id, space, rows of each space aligned with vectors[space];
     ``known``: item_id, issue_id (or "outlier") of the previous run; ``states``: issue_id, space, centroid, radius, status.
-    Returns ``assigned`` with cluster_id (issue ids)."""
+    Returns ``assigned`` with cluster_id (the known issues' ids: this run's clusters until identification)."""
     out = assigned.copy()
     previous = dict(zip(known["item_id"], known["issue_id"]))
     out["cluster_id"] = out["item_id"].map(previous).fillna(OUTLIER)
     active = states[states["status"] == "active"]
     for space, vecs in vectors.items():
-        rows = np.flatnonzero((out["lang"] == space).to_numpy())
+        rows = np.flatnonzero((out["space"] == space).to_numpy())
         issues = active[active["space"] == space]
         new = np.flatnonzero(~out["item_id"].iloc[rows].isin(known["item_id"]).to_numpy())
         if not len(new) or issues.empty:
@@ -89,8 +89,10 @@ def delta_descriptions(assigned: pd.DataFrame, texts: pd.Series, tokens: list, l
                        previous: pd.DataFrame, cfg: LabelConfig, language: str | None,
                        encode: Callable[[list[str]], np.ndarray] | None) -> pd.DataFrame:
     """A delta run's clusters (as nlp.label.describe_clusters gives them): its new clusters (ids with "-new")
-    described from their items; the known issues keep ``previous``'s description (the last run's clusters) with
-    this run's size."""
+    described from their items; the known issues keep ``previous``'s description (the last run's issues:
+    issue_id, space, ...) with this run's size. Here the known issues become this run's clusters again (issue id
+    as cluster_id) until issue identification names them."""
+    previous = previous.rename(columns={"issue_id": "cluster_id"})
     fresh = assigned["cluster_id"].str.contains("-new", regex=False).to_numpy()
     rows = np.flatnonzero(fresh)
     new = describe_clusters(assigned[fresh], texts[fresh], [tokens[i] for i in rows], cfg, langs[fresh], language,
@@ -117,7 +119,7 @@ def delta_clusters(assigned: pd.DataFrame, vectors: dict[str, np.ndarray], known
     out = assign_to_issues(assigned, vectors, known, states)
     leftover = (out["cluster_id"] == OUTLIER).to_numpy() & scope
     for space, vecs in vectors.items():
-        in_space = np.flatnonzero((out["lang"] == space).to_numpy())
+        in_space = np.flatnonzero((out["space"] == space).to_numpy())
         rows = np.flatnonzero(leftover[in_space])
         labels = cluster_labels(vecs[rows], cluster_cfg, center=space in centered,
                                 groups=None if groups is None else groups.to_numpy()[in_space[rows]])

@@ -29,7 +29,7 @@ def track_issues(assigned: pd.DataFrame, clusters: pd.DataFrame, vectors: dict[s
     ids = assigned[assigned["cluster_id"] != OUTLIER].groupby("cluster_id")["item_id"].apply(set)
     current = pd.DataFrame({"cluster_id": pd.Series(list(centroids), dtype=object),
                             "centroid": pd.Series(list(centroids.values()), dtype=object)})
-    current["space"] = current["cluster_id"].map(dict(zip(assigned["cluster_id"], assigned["lang"])))
+    current["space"] = current["cluster_id"].map(dict(zip(assigned["cluster_id"], assigned["space"])))
     current["members"] = current["cluster_id"].map(ids)
     current["model_key"] = current["space"].map(model_keys or {}).astype(object)
     current["model_key"] = current["model_key"].where(current["model_key"].notna(), None)
@@ -93,13 +93,21 @@ def merge_duplicates(mapping: dict[str, str], issues: pd.DataFrame, events: pd.D
     return mapping, out.reset_index(), pd.concat([kept, merges], ignore_index=True)
 
 
+def issue_assignments(assigned: pd.DataFrame, mapping: dict[str, str]) -> pd.DataFrame:
+    """``assigned`` (item_id, space, cluster_id, ...) after identification: cluster_id becomes issue_id, each
+    cluster's id replaced by its issue's (``mapping``; outliers stay "outlier")."""
+    named = assigned.rename(columns={"cluster_id": "issue_id"})
+    return named.assign(issue_id=named["issue_id"].map(lambda c: mapping.get(c, c)))
+
+
 def merged_clusters(clusters: pd.DataFrame, mapping: dict[str, str]) -> pd.DataFrame:
-    """``clusters`` renamed to issue ids, one row per issue: where duplicates were merged, the largest
-    cluster's description with the sizes summed."""
-    named = clusters.assign(cluster_id=clusters["cluster_id"].map(mapping))
-    sizes = named.groupby("cluster_id")["size"].sum()
-    named = named.sort_values(["size"], ascending=False, kind="stable").drop_duplicates("cluster_id")
-    return named.assign(size=named["cluster_id"].map(sizes).astype(int)).sort_index()
+    """``clusters`` (cluster_id, space, size, ...) after identification: one row per issue (issue_id, space,
+    size, ...); where duplicates were merged, the largest cluster's description with the sizes summed."""
+    named = clusters.rename(columns={"cluster_id": "issue_id"})
+    named = named.assign(issue_id=named["issue_id"].map(mapping))
+    sizes = named.groupby("issue_id")["size"].sum()
+    named = named.sort_values(["size"], ascending=False, kind="stable").drop_duplicates("issue_id")
+    return named.assign(size=named["issue_id"].map(sizes).astype(int)).sort_index()
 
 
 def _cosine(a, b) -> float:

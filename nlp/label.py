@@ -59,7 +59,7 @@ def cluster_centroids(assigned: pd.DataFrame, vectors: dict[str, np.ndarray]) ->
     """cluster_id -> unit centroid; ``assigned`` rows of each space align with vectors[space] rows."""
     out = {}
     for space, vecs in vectors.items():
-        sub = assigned[assigned["lang"] == space].reset_index(drop=True)
+        sub = assigned[assigned["space"] == space].reset_index(drop=True)
         for cid, group in sub.groupby("cluster_id", sort=True):
             if cid == OUTLIER:
                 continue
@@ -71,11 +71,11 @@ def cluster_centroids(assigned: pd.DataFrame, vectors: dict[str, np.ndarray]) ->
 def centrality(assigned: pd.DataFrame, vectors: dict[str, np.ndarray]) -> pd.Series:
     """Cosine of each item to its cluster's centroid (NaN for outliers), aligned with ``assigned``.
 
-    ``assigned`` has lang and cluster_id; its rows of each language align with the rows of vectors[lang]."""
+    ``assigned`` has space and cluster_id; its rows of each space align with the rows of vectors[space]."""
     centroids = cluster_centroids(assigned, vectors)
     out = np.full(len(assigned), np.nan)
     for lang, vecs in vectors.items():
-        rows = np.flatnonzero((assigned["lang"] == lang).to_numpy())
+        rows = np.flatnonzero((assigned["space"] == lang).to_numpy())
         clusters = assigned["cluster_id"].to_numpy()[rows]
         member = clusters != OUTLIER
         if member.any():
@@ -112,22 +112,22 @@ def representative_verbatims(texts: list[str], scores: np.ndarray, n: int) -> li
 def describe_clusters(assigned: pd.DataFrame, texts: pd.Series, tokens: list[Tokens], cfg: LabelConfig,
                       langs: pd.Series | None = None, language: str | None = None,
                       encode: Callable[[list[str]], np.ndarray] | None = None) -> pd.DataFrame:
-    """One row per cluster: cluster_id, lang, size, label, keyphrases, verbatims, names.
+    """One row per cluster: cluster_id, space, size, label, keyphrases, verbatims, names.
 
     The label is the issue's name (nlp/names.py: the claim of its most central items in the label's language
     that sets it apart, 配送が遅い / "order never arrived") when cfg.names is on and ``encode`` (texts -> unit
     vectors of cfg.name_embedder) is given; otherwise, and for an issue without a claim, its first
     cfg.max_label_terms keyphrases.
 
-    ``assigned`` (lang, cluster_id, centrality) rows align with ``texts``, ``tokens`` and ``langs`` (each item's
-    own language; ``lang`` of ``assigned`` is its embedding space). An issue that holds items of several
+    ``assigned`` (space, cluster_id, centrality) rows align with ``texts``, ``tokens`` and ``langs`` (each item's
+    own language; ``space`` of ``assigned`` is its embedding space). An issue that holds items of several
     languages (a shared space) is described in the report's ``language``: its keyphrases and label come from its
     members in that language (from all of them when it has none), its first cfg.n_verbatims verbatims are theirs,
     and up to cfg.other_language_verbatims verbatims of each other language follow, marked "(en)", "(ja)".
 
     ``names``: the issue's name in each other report language (REPORT_LANGUAGES), for a report re-rendered in
     it (an English re-render of a Japanese run names its issues in English); empty without names."""
-    langs = pd.Series(assigned["lang"].to_numpy() if langs is None else np.asarray(langs, dtype=object),
+    langs = pd.Series(assigned["space"].to_numpy() if langs is None else np.asarray(langs, dtype=object),
                       index=assigned.index).astype(str)
     frame = assigned.assign(text=texts.to_numpy(), item_lang=langs.to_numpy())
     clustered = frame["cluster_id"] != OUTLIER
@@ -136,12 +136,12 @@ def describe_clusters(assigned: pd.DataFrame, texts: pd.Series, tokens: list[Tok
     keyphrases = cluster_keyphrases(frame["cluster_id"].where(own, OUTLIER).tolist(), tokens, cfg.n_keyphrases)
     rows, samples, sample_langs = [], {}, {}
     for cid, group in frame[clustered].groupby("cluster_id", sort=True):
-        lang = group["lang"].iloc[0]
+        space = group["space"].iloc[0]
         terms = keyphrases.get(cid, [])
         in_lang = group["item_lang"] == language
         label_lang = language if in_lang.any() else group["item_lang"].mode().iloc[0]
-        sep = "・" if (lang.split("+") == ["ja"] or label_lang == "ja") else " / "
-        rows.append({"cluster_id": cid, "lang": lang, "size": len(group),
+        sep = "・" if (space.split("+") == ["ja"] or label_lang == "ja") else " / "
+        rows.append({"cluster_id": cid, "space": space, "size": len(group),
                      "label": sep.join(terms[: cfg.max_label_terms]) or cid, "keyphrases": terms,
                      "verbatims": _verbatims(group, language, cfg)})
         central = group[group["item_lang"] == label_lang].sort_values("centrality", ascending=False, kind="stable")
@@ -160,7 +160,7 @@ def describe_clusters(assigned: pd.DataFrame, texts: pd.Series, tokens: list[Tok
             row["label"] = by_language[language].get(row["cluster_id"], row["label"])
             row["names"] = {lg: by_language[lg][row["cluster_id"]] for lg in others
                             if row["cluster_id"] in by_language[lg]}
-    columns = ["cluster_id", "lang", "size", "label", "keyphrases", "verbatims", "names"]
+    columns = ["cluster_id", "space", "size", "label", "keyphrases", "verbatims", "names"]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -191,8 +191,8 @@ def in_language(clusters: pd.DataFrame, language: str) -> pd.Series:
 
 def labels_in_language(clusters: pd.DataFrame, labels: dict[str, str], language: str
                        ) -> tuple[pd.DataFrame, dict[str, str]]:
-    """A run's clusters and issue labels (issue id -> label) for a report in ``language``: each issue by its
+    """A run's issues (``clusters``: issue_id, label, names, ...) and labels (issue id -> label) for a report in ``language``: each issue by its
     name there (in_language) where it has one, the others as they were."""
     named = in_language(clusters, language)
     changed = named != clusters["label"]
-    return clusters.assign(label=named), {**labels, **dict(zip(clusters.loc[changed, "cluster_id"], named[changed]))}
+    return clusters.assign(label=named), {**labels, **dict(zip(clusters.loc[changed, "issue_id"], named[changed]))}

@@ -31,12 +31,12 @@ def _variant(name: str) -> str:
 
 def brand_mentions(scored: pd.DataFrame, cfg: ListeningConfig, negative_below: float) -> pd.DataFrame:
     """One row per configured brand and competitor: mentions, share of all items, mean sentiment, negative
-    share, mentions per source kind and the top issues (cluster_id, count) among the mentions."""
+    share, mentions per source kind and the top issues (issue_id, count) among the mentions."""
     rows = []
     for role, brands in (("brand", cfg.brands), ("competitor", cfg.competitors)):
         for brand in brands:
             hit = scored[mention_mask(scored["text"], brand)]
-            issues = hit.loc[hit["cluster_id"] != OUTLIER, "cluster_id"].value_counts()
+            issues = hit.loc[hit["issue_id"] != OUTLIER, "issue_id"].value_counts()
             issues = issues.sort_index().sort_values(ascending=False, kind="stable").head(cfg.top_issues)
             rows.append({
                 "name": brand.name, "role": role, "mentions": int(len(hit)),
@@ -44,6 +44,6 @@ def brand_mentions(scored: pd.DataFrame, cfg: ListeningConfig, negative_below: f
                 "mean_sentiment": round(float(hit["sentiment"].mean()), 4) if len(hit) else None,
                 "negative_share": round(float((hit["sentiment"] < negative_below).mean()), 4) if len(hit) else None,
                 "by_kind": {k: int(v) for k, v in hit["source_kind"].value_counts().sort_index().items()},
-                "top_issues": [{"cluster_id": c, "count": int(n)} for c, n in issues.items()],
+                "top_issues": [{"issue_id": c, "count": int(n)} for c, n in issues.items()],
             })
     return pd.DataFrame(rows, columns=LISTENING_COLUMNS)

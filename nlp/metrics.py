@@ -70,7 +70,7 @@ def _first_contact_resolved(items: pd.DataFrame, customer: pd.Series, ticket: np
 
 def cx_metrics(measures: pd.DataFrame, groups: pd.DataFrame | None, cfg: MetricsConfig) -> pd.DataFrame:
     """Long frame: the group columns (none for the whole set), metric, value, low, high, n, enough.
-    ``groups`` has the same index as ``measures`` (e.g. stage, or stage and cluster_id)."""
+    ``groups`` has the same index as ``measures`` (e.g. stage, or stage and issue_id)."""
     keys = list(groups.columns) if groups is not None else []
     joined = measures.join(groups) if groups is not None else measures
     parts = [(k if isinstance(k, tuple) else (k,), g) for k, g in joined.groupby(keys, sort=True)] if keys \
@@ -183,18 +183,18 @@ def _hours(delta: pd.Series) -> np.ndarray:
 
 def metric_tables(responses: pd.DataFrame, cfg: MetricsConfig) -> dict[str, pd.DataFrame]:
     """CX metrics overall, per stage and per issue; impact per issue and per (stage, issue). ``responses`` has
-    one row per item with stage and cluster_id (missing or "outlier" outside any issue)."""
+    one row per item with stage and issue_id (missing or "outlier" outside any issue)."""
     measures = item_measures(responses, cfg)
-    in_issue = responses["cluster_id"].notna() & (responses["cluster_id"] != "outlier")
-    pair_key = (responses["stage"].astype(str) + "\x1f" + responses["cluster_id"].astype(str)).where(in_issue)
+    in_issue = responses["issue_id"].notna() & (responses["issue_id"] != "outlier")
+    pair_key = (responses["stage"].astype(str) + "\x1f" + responses["issue_id"].astype(str)).where(in_issue)
     pair = metric_impact(measures, pair_key, cfg)
     split = pair["key"].str.split("\x1f", expand=True) if len(pair) else pd.DataFrame(columns=[0, 1])
-    pair = pair.assign(stage=split[0], cluster_id=split[1]).drop(columns="key")
+    pair = pair.assign(stage=split[0], issue_id=split[1]).drop(columns="key")
     return {
         "overall_metrics": cx_metrics(measures, None, cfg),
         "stage_metrics": cx_metrics(measures, responses[["stage"]], cfg),
-        "issue_metrics": cx_metrics(measures[in_issue], responses.loc[in_issue, ["cluster_id"]], cfg),
-        "issue_impact": metric_impact(measures, responses["cluster_id"].where(in_issue), cfg)
-        .rename(columns={"key": "cluster_id"}),
+        "issue_metrics": cx_metrics(measures[in_issue], responses.loc[in_issue, ["issue_id"]], cfg),
+        "issue_impact": metric_impact(measures, responses["issue_id"].where(in_issue), cfg)
+        .rename(columns={"key": "issue_id"}),
         "pair_impact": pair,
     }

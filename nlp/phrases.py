@@ -61,7 +61,7 @@ def pin_items_by_space(cfg: PipelineConfig, taxonomy: Taxonomy, items: pd.DataFr
         if not texts or not mask.any():
             continue
         examples = phrase_vectors(space_spec(name, cfg.embed), tuple(texts), tuple(langs), normalize=False)
-        out.loc[mask, ["cluster_id", "centrality"]] = pin_items(
-            out.loc[mask, ["cluster_id", "centrality"]], vecs, examples, owners,
+        out.loc[mask, ["issue_id", "centrality"]] = pin_items(
+            out.loc[mask, ["issue_id", "centrality"]], vecs, examples, owners,
             cfg.taxonomy.pin_min_similarity).to_numpy()
     return out

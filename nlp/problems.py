@@ -61,47 +61,47 @@ def problem_reports(texts: pd.Series, sentiment: pd.Series, negative_below: floa
 
 
 def main_stages(scored: pd.DataFrame) -> pd.Series:
-    """cluster_id -> the stage most of its items are in (ties: the first stage key in sort order)."""
-    counts = scored.groupby(["cluster_id", "stage"]).size().rename("n").reset_index()
-    return counts.sort_values(["cluster_id", "n", "stage"], ascending=[True, False, True]) \
-        .drop_duplicates("cluster_id").set_index("cluster_id")["stage"]
+    """issue_id -> the stage most of its items are in (ties: the first stage key in sort order)."""
+    counts = scored.groupby(["issue_id", "stage"]).size().rename("n").reset_index()
+    return counts.sort_values(["issue_id", "n", "stage"], ascending=[True, False, True]) \
+        .drop_duplicates("issue_id").set_index("issue_id")["stage"]
 
 
 def issue_profiles(scored: pd.DataFrame, spaces: pd.Series, cfg: RankConfig, negative_below: float,
                    noise: frozenset[str] | set[str] = frozenset()) -> pd.DataFrame:
-    """One row per issue (cluster_id): count, main_stage, stage_breakdown ("stage 62%, other 30%"),
+    """One row per issue (issue_id): count, main_stage, stage_breakdown ("stage 62%, other 30%"),
     problem_share, cohesion (mean member-centroid cosine) and held_back: "" (ranked), "not_a_problem"
     (problem_share below cfg.min_problem_share) or "incoherent" (its distance from its centroid, 1 - cohesion,
     above cfg.incoherent_factor x the median of the issues of its space) or "noise" (the taxonomy says so,
-    ``noise``). ``spaces``: cluster_id -> space."""
-    frame = scored[scored["cluster_id"] != OUTLIER]
+    ``noise``). ``spaces``: issue_id -> space."""
+    frame = scored[scored["issue_id"] != OUTLIER]
     if frame.empty:
-        return pd.DataFrame(columns=["cluster_id", "count", "main_stage", "stage_breakdown", "problem_share",
+        return pd.DataFrame(columns=["issue_id", "count", "main_stage", "stage_breakdown", "problem_share",
                                      "cohesion", "held_back"])
     frame = frame.assign(problem=problem_reports(frame["text"], frame["sentiment"], negative_below).to_numpy())
-    out = frame.groupby("cluster_id").agg(count=("item_id", "size"), problem_share=("problem", "mean"),
+    out = frame.groupby("issue_id").agg(count=("item_id", "size"), problem_share=("problem", "mean"),
                                           cohesion=("centrality", "mean")).reset_index()
-    out["main_stage"] = out["cluster_id"].map(main_stages(frame))
-    out["stage_breakdown"] = out["cluster_id"].map(_breakdowns(frame))
+    out["main_stage"] = out["issue_id"].map(main_stages(frame))
+    out["stage_breakdown"] = out["issue_id"].map(_breakdowns(frame))
     spread = 1.0 - out["cohesion"].astype(float)
-    typical = spread.groupby(out["cluster_id"].map(spaces).fillna("")).transform("median")
+    typical = spread.groupby(out["issue_id"].map(spaces).fillna("")).transform("median")
     incoherent = spread > cfg.incoherent_factor * typical
-    out["held_back"] = np.select([out["cluster_id"].isin(list(noise)), out["problem_share"] < cfg.min_problem_share,
+    out["held_back"] = np.select([out["issue_id"].isin(list(noise)), out["problem_share"] < cfg.min_problem_share,
                                   incoherent], ["noise", "not_a_problem", "incoherent"], "")
     out[["problem_share", "cohesion"]] = out[["problem_share", "cohesion"]].astype(float).round(4)
     return out
 
 
 def _breakdowns(frame: pd.DataFrame) -> pd.Series:
-    """cluster_id -> its stages by share, largest first ("delays 62%, customer_service 30%")."""
-    shares = frame.groupby("cluster_id")["stage"].value_counts(normalize=True)
+    """issue_id -> its stages by share, largest first ("delays 62%, customer_service 30%")."""
+    shares = frame.groupby("issue_id")["stage"].value_counts(normalize=True)
     return shares.groupby(level=0).apply(
         lambda s: ", ".join(f"{stage} {share:.0%}" for (_, stage), share in s.items()))
 
 
 def held_back(profiles: pd.DataFrame, clusters: pd.DataFrame) -> pd.DataFrame:
-    """The issues kept out of the ranking, largest first: cluster_id, label, count, main_stage,
+    """The issues kept out of the ranking, largest first: issue_id, label, count, main_stage,
     stage_breakdown, problem_share, cohesion, held_back (the reason)."""
-    out = profiles[profiles["held_back"] != ""].merge(clusters[["cluster_id", "label"]], on="cluster_id", how="left")
-    cols = ["cluster_id", "label", "count", "main_stage", "stage_breakdown", "problem_share", "cohesion", "held_back"]
-    return out.sort_values(["count", "cluster_id"], ascending=[False, True])[cols].reset_index(drop=True)
+    out = profiles[profiles["held_back"] != ""].merge(clusters[["issue_id", "label"]], on="issue_id", how="left")
+    cols = ["issue_id", "label", "count", "main_stage", "stage_breakdown", "problem_share", "cohesion", "held_back"]
+    return out.sort_values(["count", "issue_id"], ascending=[False, True])[cols].reset_index(drop=True)

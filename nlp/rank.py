@@ -39,33 +39,33 @@ def rank_pain_points(scored: pd.DataFrame, clusters: pd.DataFrame, growth: pd.Da
     least ``cfg.min_negative_share`` of them negative, and is not held back (nlp.problems.issue_profiles: not
     a problem, incoherent, or noise by the taxonomy: ``noise``).
 
-    ``scored`` has one row per item with stage, cluster_id, centrality, sentiment, text, the ticket/review
+    ``scored`` has one row per item with stage, issue_id, centrality, sentiment, text, the ticket/review
     fields and ``quotable`` (False keeps an item out of the quotes, e.g. an abusive message);
-    ``growth`` has cluster_id, growth; ``impacts`` has cluster_id, metric, impact (points gained if the
+    ``growth`` has issue_id, growth; ``impacts`` has issue_id, metric, impact (points gained if the
     issue's items scored like the rest, see nlp.metrics.metric_impact). Each score part is a column:
     volume_score, negativity_score, growth_score, severity_score, impact_score (all in [0, 1]) and score,
     their weighted mean; impact_<metric> columns hold the raw impacts. The metrics are the whole issue's;
     share_of_stage is the share of its main stage's items that are in it."""
-    profiles = issue_profiles(scored, clusters.set_index("cluster_id")["lang"], cfg, negative_below, noise)
-    ranked = profiles[profiles["held_back"] == ""].set_index("cluster_id")
-    frame = scored[scored["cluster_id"].isin(ranked.index)]
-    frame = frame.assign(in_main=frame["stage"] == frame["cluster_id"].map(ranked["main_stage"]),
+    profiles = issue_profiles(scored, clusters.set_index("issue_id")["space"], cfg, negative_below, noise)
+    ranked = profiles[profiles["held_back"] == ""].set_index("issue_id")
+    frame = scored[scored["issue_id"].isin(ranked.index)]
+    frame = frame.assign(in_main=frame["stage"] == frame["issue_id"].map(ranked["main_stage"]),
                          negative=frame["sentiment"] < negative_below, severe=severity_flags(frame, cfg))
-    pp = frame.groupby("cluster_id").agg(
+    pp = frame.groupby("issue_id").agg(
         count=("item_id", "size"), in_main=("in_main", "sum"), negative_share=("negative", "mean"),
         mean_sentiment=("sentiment", "mean"), severe_share=("severe", "mean")).reset_index()
     pp = pp[(pp["count"] >= cfg.min_items) & (pp["negative_share"] >= cfg.min_negative_share)]
     if pp.empty:
         return _empty()
-    pp = pp.merge(profiles[["cluster_id", "main_stage", "stage_breakdown", "problem_share", "cohesion"]],
-                  on="cluster_id").rename(columns={"main_stage": "stage"})
+    pp = pp.merge(profiles[["issue_id", "main_stage", "stage_breakdown", "problem_share", "cohesion"]],
+                  on="issue_id").rename(columns={"main_stage": "stage"})
     pp = pp.merge(scored.groupby("stage").size().rename("stage_total"), on="stage")
-    pp = pp.merge(growth, on="cluster_id", how="left")
-    pp = pp.merge(clusters[["cluster_id", "lang", "label", "keyphrases"]], on="cluster_id", how="left")
+    pp = pp.merge(growth, on="issue_id", how="left")
+    pp = pp.merge(clusters[["issue_id", "space", "label", "keyphrases"]], on="issue_id", how="left")
     quotable = frame[frame["quotable"]] if "quotable" in frame else frame
-    pp = pp.merge(_verbatims(quotable, cfg.verbatims), on="cluster_id", how="left")
+    pp = pp.merge(_verbatims(quotable, cfg.verbatims), on="issue_id", how="left")
     pp["verbatims"] = pp["verbatims"].map(lambda v: v if isinstance(v, list) else [])
-    pp = pp.merge(_impact_columns(impacts), on="cluster_id", how="left")
+    pp = pp.merge(_impact_columns(impacts), on="issue_id", how="left")
     pp["share_of_stage"] = pp["in_main"] / pp["stage_total"]
     return _scored(pp, cfg)
 
@@ -82,7 +82,7 @@ def _scored(pp: pd.DataFrame, cfg: RankConfig) -> pd.DataFrame:
     pp["score"] = (w.volume * pp["volume_score"] + w.negativity * pp["negativity_score"]
                    + w.growth * pp["growth_score"] + w.severity * pp["severity_score"]
                    + w.impact * pp["impact_score"]) / total
-    pp = pp.sort_values(["stage", "score", "count", "cluster_id"], ascending=[True, False, False, True])
+    pp = pp.sort_values(["stage", "score", "count", "issue_id"], ascending=[True, False, False, True])
     pp["rank"] = pp.groupby("stage").cumcount() + 1
     numeric = ["share_of_stage", "negative_share", "mean_sentiment", "severe_share", "volume_score",
                "negativity_score", "growth_score", "severity_score", "impact_score", "score", "growth"]
@@ -91,9 +91,9 @@ def _scored(pp: pd.DataFrame, cfg: RankConfig) -> pd.DataFrame:
 
 
 def _impact_columns(impacts: pd.DataFrame) -> pd.DataFrame:
-    """cluster_id and one impact_<metric> column per impact metric (NaN where not measurable)."""
-    wide = impacts.pivot_table(index="cluster_id", columns="metric", values="impact", aggfunc="first") \
-        if not impacts.empty else pd.DataFrame(index=pd.Index([], name="cluster_id"))
+    """issue_id and one impact_<metric> column per impact metric (NaN where not measurable)."""
+    wide = impacts.pivot_table(index="issue_id", columns="metric", values="impact", aggfunc="first") \
+        if not impacts.empty else pd.DataFrame(index=pd.Index([], name="issue_id"))
     wide = wide.reindex(columns=list(IMPACT_METRICS)).add_prefix("impact_")
     return wide.reset_index()
 
@@ -113,14 +113,14 @@ def _verbatims(frame: pd.DataFrame, n: int) -> pd.DataFrame:
     """The ``n`` most central distinct texts of each issue's items in its main stage (``in_main``), else of
     all its items."""
     rows = []
-    for cid, group in frame.groupby("cluster_id", sort=True):
+    for cid, group in frame.groupby("issue_id", sort=True):
         own = group[group["in_main"]] if group["in_main"].any() else group
         quotes = representative_verbatims(own["text"].tolist(), own["centrality"].fillna(0).to_numpy(), n)
-        rows.append({"cluster_id": cid, "verbatims": quotes})
-    return pd.DataFrame(rows, columns=["cluster_id", "verbatims"])
+        rows.append({"issue_id": cid, "verbatims": quotes})
+    return pd.DataFrame(rows, columns=["issue_id", "verbatims"])
 
 
-_COLUMNS = ["stage", "rank", "cluster_id", "lang", "label", "count", "stage_breakdown", "share_of_stage",
+_COLUMNS = ["stage", "rank", "issue_id", "space", "label", "count", "stage_breakdown", "share_of_stage",
             "problem_share", "cohesion", "negative_share",
             "mean_sentiment", "growth", "recent_count", "baseline_count", "severe_share", "volume_score",
             "negativity_score", "growth_score", "severity_score", "impact_score", "score",
@@ -158,7 +158,7 @@ def followup_items(responses: pd.DataFrame, cfg: FollowupConfig, as_of: pd.Times
     reasons = [[name for name, hit in flags.items() if hit[i]] for i in np.flatnonzero(need)]
     negativity = np.clip(-responses["sentiment"].astype(float).fillna(0.0).to_numpy()[need], 0, 1)
     urgency = negativity + np.array([len(r) for r in reasons], dtype=float) - 1
-    issue = responses["cluster_id"].astype("string").fillna(OUTLIER)
+    issue = responses["issue_id"].astype("string").fillna(OUTLIER)
     sizes = issue[issue != OUTLIER].value_counts()
     reach = (issue.map(sizes).fillna(0).astype(float) / max(int(sizes.max()) if len(sizes) else 1, 1)).to_numpy()
     customer = (responses["customer_id"] if "customer_id" in responses else pd.Series(pd.NA, index=responses.index)
@@ -173,7 +173,7 @@ def followup_items(responses: pd.DataFrame, cfg: FollowupConfig, as_of: pd.Times
         reason=[r[0] for r in reasons], reasons=[", ".join(r) for r in reasons], urgency=np.round(urgency, 4),
         priority=np.round(priority, 4), new=new, owner="", status="")
     cols = ["item_id", "priority", "new", "owner", "status", "source_kind", "source_name", "source_id",
-            "customer_id", "created_at", "stage", "cluster_id", "reason", "reasons", "urgency", "sentiment", "nps",
+            "customer_id", "created_at", "stage", "issue_id", "reason", "reasons", "urgency", "sentiment", "nps",
             "csat", "text"]
     queue = out.sort_values(["priority", "urgency", "created_at", "item_id"],
                             ascending=[False, False, False, True])[cols].reset_index(drop=True)

@@ -38,8 +38,8 @@ class PriorRun:
             return pd.DataFrame(columns=["item_id", "issue_id"])
         frame = self.assignments
         if not include_outliers:
-            frame = frame[frame["cluster_id"] != "outlier"]
-        return frame[["item_id", "cluster_id"]].rename(columns={"cluster_id": "issue_id"}).reset_index(drop=True)
+            frame = frame[frame["issue_id"] != "outlier"]
+        return frame[["item_id", "issue_id"]].reset_index(drop=True)
 
 
 @dataclass(frozen=True)
@@ -108,8 +108,8 @@ class KnownIssues:
 
 @dataclass(frozen=True)
 class IssueTracking:
-    """This run's clusters under issue ids: the renamed ``assigned`` items and ``clusters``, the issue ``states``
-    to store and the ``known`` issues for the ranking."""
+    """This run's clusters under issue ids: ``assigned`` (item_id, space, issue_id, centrality) and ``clusters``
+    (issue_id, space, size, label, ...), the issue ``states`` to store and the ``known`` issues for the ranking."""
 
     assigned: pd.DataFrame
     clusters: pd.DataFrame

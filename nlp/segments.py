@@ -12,7 +12,7 @@ from scipy import stats
 from nlp.cluster import OUTLIER
 from nlp.config import SegmentsConfig
 
-_LIFT_COLUMNS = ["cluster_id", "segment", "value", "n", "issue_n", "share", "rest_share", "lift", "p_value"]
+_LIFT_COLUMNS = ["issue_id", "segment", "value", "n", "issue_n", "share", "rest_share", "lift", "p_value"]
 
 
 def segment_values(items: pd.DataFrame) -> pd.DataFrame:
@@ -33,13 +33,13 @@ def segment_lift(scored: pd.DataFrame, cfg: SegmentsConfig) -> pd.DataFrame:
     values = segment_values(scored)
     if values.empty:
         return pd.DataFrame(columns=_LIFT_COLUMNS)
-    values = values.merge(scored[["item_id", "cluster_id"]], on="item_id")
-    values = values[values["cluster_id"] != OUTLIER]
+    values = values.merge(scored[["item_id", "issue_id"]], on="item_id")
+    values = values[values["issue_id"] != OUTLIER]
     tests = []
     for segment, seg in values.groupby("segment", sort=True):
         total = seg["item_id"].nunique()
         per_value = seg.groupby("value")["item_id"].nunique()
-        for cluster_id, own in seg.groupby("cluster_id", sort=True):
+        for issue_id, own in seg.groupby("issue_id", sort=True):
             issue_n = own["item_id"].nunique()
             rest_n = total - issue_n
             if rest_n <= 0:
@@ -49,7 +49,7 @@ def segment_lift(scored: pd.DataFrame, cfg: SegmentsConfig) -> pd.DataFrame:
                 share, rest_share = n / issue_n, rest_with / rest_n
                 # the rest's share smoothed by half an item, so a value absent from the rest has a finite lift
                 lift = share / max(rest_share, 0.5 / rest_n)
-                tests.append((cluster_id, segment, value, int(n), issue_n, share, rest_share, lift,
+                tests.append((issue_id, segment, value, int(n), issue_n, share, rest_share, lift,
                               int(n), issue_n - int(n), rest_with, rest_n - rest_with))
     if not tests:
         return pd.DataFrame(columns=_LIFT_COLUMNS)
@@ -61,7 +61,7 @@ def segment_lift(scored: pd.DataFrame, cfg: SegmentsConfig) -> pd.DataFrame:
     out = frame.loc[keep, _LIFT_COLUMNS].copy()
     out[["share", "rest_share", "lift"]] = out[["share", "rest_share", "lift"]].round(4)
     out["p_value"] = out["p_value"].map(lambda p: float(f"{p:.3g}"))
-    return out.sort_values(["cluster_id", "lift", "n", "segment", "value"],
+    return out.sort_values(["issue_id", "lift", "n", "segment", "value"],
                            ascending=[True, False, False, True, True]).reset_index(drop=True)
 
 
@@ -87,28 +87,28 @@ def segment_metrics(responses: pd.DataFrame, confidence: float) -> pd.DataFrame:
         .rename(columns={"value_": "score"})
 
 
-def where_to_look(scored: pd.DataFrame, lift: pd.DataFrame, issue_daily: pd.DataFrame, cluster_id: str,
+def where_to_look(scored: pd.DataFrame, lift: pd.DataFrame, issue_daily: pd.DataFrame, issue_id: str,
                   within_days: float = 14.0, top: int = 3) -> dict:
     """A short root-cause list for one issue: its strongest segment values, the issues its customers also wrote
     about within ``within_days`` (same customer id or author), and the first day its daily share rose above
     twice its median share."""
-    own = lift[lift["cluster_id"] == cluster_id].head(top)
+    own = lift[lift["issue_id"] == issue_id].head(top)
     segments = [{"segment": r.segment, "value": r.value, "lift": float(r.lift), "n": int(r.n)}
                 for r in own.itertuples()]
     who = scored["customer_id"].astype("string").fillna(scored.get("author_hash", pd.Series(pd.NA, index=scored.index))
                                                           .astype("string"))
     frame = scored.assign(who=who).dropna(subset=["who"])
-    mine = frame[frame["cluster_id"] == cluster_id]
-    others = frame[(frame["cluster_id"] != cluster_id) & (frame["cluster_id"] != OUTLIER)
+    mine = frame[frame["issue_id"] == issue_id]
+    others = frame[(frame["issue_id"] != issue_id) & (frame["issue_id"] != OUTLIER)
                    & frame["who"].isin(mine["who"])]
     pairs = others.merge(mine[["who", "created_at"]], on="who", suffixes=("", "_mine"))
     near = pairs[(pairs["created_at"] - pairs["created_at_mine"]).abs() <= pd.Timedelta(days=within_days)]
-    co = near.drop_duplicates(["who", "cluster_id"])["cluster_id"].value_counts().head(top)
-    daily = issue_daily[issue_daily["cluster_id"] == cluster_id].sort_values("day")
+    co = near.drop_duplicates(["who", "issue_id"])["issue_id"].value_counts().head(top)
+    daily = issue_daily[issue_daily["issue_id"] == issue_id].sort_values("day")
     rose = None
     if len(daily) >= 3:
         median = float(np.median(daily["share"]))
         above = daily[(daily["share"] > 2 * median) & (daily["count"] >= 3)] if median > 0 else daily.iloc[0:0]
         rose = str(above["day"].iloc[0]) if len(above) else None
-    return {"segments": segments, "co_occurring": [{"cluster_id": c, "customers": int(n)} for c, n in co.items()],
+    return {"segments": segments, "co_occurring": [{"issue_id": c, "customers": int(n)} for c, n in co.items()],
             "rose_on": rose}

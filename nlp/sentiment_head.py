@@ -162,7 +162,7 @@ def split_sentences(text: str) -> list[str]:
     return parts if len(parts) > 1 else [text]
 
 
-def issue_scores(cluster_ids: np.ndarray, item_vectors: np.ndarray, item_scores: np.ndarray,
+def issue_scores(issue_ids: np.ndarray, item_vectors: np.ndarray, item_scores: np.ndarray,
                  sentence_owner: np.ndarray, sentence_vectors: np.ndarray, sentence_scores: np.ndarray,
                  margin: float, neutral_band: float) -> np.ndarray:
     """Each item's score for its issue: the mean score of its sentences that carry an opinion (outside the
@@ -171,15 +171,15 @@ def issue_scores(cluster_ids: np.ndarray, item_vectors: np.ndarray, item_scores:
     sentences carry no opinion: a short aside (「またです。」「改善してください。」) lies near every centroid
     and would otherwise speak for the issue. ``sentence_owner[k]``: the row of the item sentence k is in."""
     out = np.asarray(item_scores, dtype=float).copy()
-    clusters = np.asarray(cluster_ids).astype(str)
-    centroids = {c: _unit(item_vectors[clusters == c].mean(axis=0)) for c in np.unique(clusters) if c != "outlier"}
+    issues = np.asarray(issue_ids).astype(str)
+    centroids = {c: _unit(item_vectors[issues == c].mean(axis=0)) for c in np.unique(issues) if c != "outlier"}
     owners = np.asarray(sentence_owner)
     for row in np.unique(owners):
         mine = np.flatnonzero(owners == row)
         mine = mine[np.abs(sentence_scores[mine]) >= neutral_band]
-        if len(mine) == 0 or clusters[row] not in centroids:
+        if len(mine) == 0 or issues[row] not in centroids:
             continue
-        sims = sentence_vectors[mine] @ centroids[clusters[row]]
+        sims = sentence_vectors[mine] @ centroids[issues[row]]
         out[row] = float(np.mean(sentence_scores[mine][sims >= sims.max() - margin]))
     return out.round(4)
 

@@ -102,7 +102,7 @@ def keyword_hits(texts: pd.Series, stages: list[Stage]) -> np.ndarray:
     return out
 
 
-def calibrated_stages(items: pd.DataFrame, similarity: np.ndarray, hits: np.ndarray, cluster_ids: pd.Series,
+def calibrated_stages(items: pd.DataFrame, similarity: np.ndarray, hits: np.ndarray, issue_ids: pd.Series,
                       cfg: StagesConfig) -> pd.DataFrame:
     """item_id, stage, stage_score (the chosen stage's share of the combined vote), stage_fit (its calibrated
     score). A stage's background is its mean similarity over the items that are not closest to it; the
@@ -112,7 +112,7 @@ def calibrated_stages(items: pd.DataFrame, similarity: np.ndarray, hits: np.ndar
     calibrated = similarity - stage_background(similarity) + cfg.keyword_weight * hits + _hint_bonus(items, cfg)
     votes = _prior_corrected(_softmax(calibrated / cfg.temperature), cfg.prior_iterations)
     w = cfg.issue_vote_weight
-    codes, uniques = pd.factorize(cluster_ids.to_numpy())
+    codes, uniques = pd.factorize(issue_ids.to_numpy())
     member = np.asarray(uniques != OUTLIER, dtype=bool)[codes] if len(codes) else np.zeros(0, dtype=bool)
     combined, fit = votes.copy(), calibrated.copy()
     combined[member] = (1 - w) * votes[member] + w * _group_means(votes, codes, len(uniques))[codes[member]]
@@ -175,14 +175,14 @@ def stage_similarity(item_vectors: np.ndarray, example_vectors: np.ndarray, exam
     return out
 
 
-def assign_stages(items: pd.DataFrame, similarity: np.ndarray, cluster_ids: pd.Series,
+def assign_stages(items: pd.DataFrame, similarity: np.ndarray, issue_ids: pd.Series,
                   cfg: StagesConfig) -> pd.DataFrame:
     """item_id, stage, stage_score. ``similarity`` rows align with ``items``; items of one cluster share
     cfg.cluster_weight of their evidence so an issue's items land in one stage unless they clearly differ."""
     sims = similarity + _hint_bonus(items, cfg)
     smoothed = sims.copy()
     # each cluster's mean similarity, by one pass over the items (a mask per cluster was 3.5 s at 100k items)
-    codes, uniques = pd.factorize(cluster_ids.to_numpy())
+    codes, uniques = pd.factorize(issue_ids.to_numpy())
     sums = np.zeros((len(uniques), sims.shape[1]), dtype=np.float64)
     np.add.at(sums, codes, sims)
     means = (sums / np.bincount(codes, minlength=len(uniques))[:, None]).astype(sims.dtype)

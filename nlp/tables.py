@@ -45,9 +45,9 @@ def report_tables(cfg: PipelineConfig, taxonomy: Taxonomy, items: pd.DataFrame, 
                                                   sentiment=answer_sentiment(answers))], ignore_index=True)
     metrics = metric_tables(responses, cfg.metrics)
     metrics.pop("pair_impact")  # each issue ranks once, under its main stage, on its own growth and impact
-    grown = growth(scored, ["cluster_id"], tz, cfg.trends)
+    grown = growth(scored, ["issue_id"], tz, cfg.trends)
     ranked = rank_pain_points(scored, clusters, grown, metrics["issue_impact"], cfg.rank, neg, noise)
-    profiles = issue_profiles(scored, clusters.set_index("cluster_id")["lang"], cfg.rank, neg, noise)
+    profiles = issue_profiles(scored, clusters.set_index("issue_id")["space"], cfg.rank, neg, noise)
     as_of = scored["created_at"].max() if len(scored) else pd.Timestamp.now(tz="UTC")
     alerts = issue_alerts(issue_cores(scored, issues.radius), issues.events, cfg.alerts, as_of,
                           issues.first_run)
@@ -58,8 +58,8 @@ def report_tables(cfg: PipelineConfig, taxonomy: Taxonomy, items: pd.DataFrame, 
     return ReportTables(
         scored=scored, clusters=clusters, pain_points=ranked, **metrics,
         stage_weekly=weekly_trends(scored, "stage", tz, neg),
-        issue_weekly=weekly_trends(history, "cluster_id", tz, neg),
-        issue_daily=period_trends(history, "cluster_id", tz, neg, "day"),
+        issue_weekly=weekly_trends(history, "issue_id", tz, neg),
+        issue_daily=period_trends(history, "issue_id", tz, neg, "day"),
         followup=followup, followup_rest=int(followup_rest), alerts=alerts,
         listening=brand_mentions(scored, cfg.listening, neg),
         abuse=abuse_by_stage(scored),

@@ -130,7 +130,7 @@ def pin_items(assigned: pd.DataFrame, vectors: np.ndarray, example_vectors: np.n
               min_similarity: float) -> pd.DataFrame:
     """Seeded issues (as BERTopic's zero-shot topics): an item joins the pinned issue of its nearest example when
     that similarity reaches ``min_similarity`` and beats its ``centrality`` (its similarity to its own issue's
-    centroid; an outlier needs only the first). ``assigned`` (cluster_id, centrality) is aligned with ``vectors``;
+    centroid; an outlier needs only the first). ``assigned`` (issue_id, centrality) is aligned with ``vectors``;
     the vectors are one space's. A pinned item's centrality is its similarity to that example."""
     out = assigned.copy()
     if not owners or not len(vectors):
@@ -141,9 +141,9 @@ def pin_items(assigned: pd.DataFrame, vectors: np.ndarray, example_vectors: np.n
     best = sims.argmax(axis=1)
     best_sim = sims[np.arange(len(unit)), best]
     own = out["centrality"].astype(float).fillna(-1.0).to_numpy()
-    outlier = (out["cluster_id"] == OUTLIER).to_numpy()
+    outlier = (out["issue_id"] == OUTLIER).to_numpy()
     join = (best_sim >= min_similarity) & (outlier | (best_sim > own))
-    out.loc[join, "cluster_id"] = [owners[b] for b in best[join]]
+    out.loc[join, "issue_id"] = [owners[b] for b in best[join]]
     out.loc[join, "centrality"] = np.round(best_sim[join], 6)
     return out
 
@@ -157,69 +157,70 @@ def check_taxonomy(taxonomy: Taxonomy, stages: list[str]) -> list[str]:
 
 def apply_taxonomy(taxonomy: Taxonomy, scored: pd.DataFrame, clusters: pd.DataFrame, known_issues: set[str],
                    language: str) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
-    """The run's items (``scored``: item_id, cluster_id, stage, text, ...) and issues (``clusters``: cluster_id,
-    lang, size, label, keyphrases, ...) with the taxonomy applied: splits, then merges (transitively), names in
+    """The run's items (``scored``: item_id, issue_id, stage, text, ...) and issues (``clusters``: issue_id,
+    space, size, label, keyphrases, ...) with the taxonomy applied: splits, then merges (transitively), names in
     the report's ``language``, stages; also the set of noise issues and the stale edits (issue ids in neither
     ``known_issues`` nor this run's issues). Returns (scored, clusters, {"noise": [...], "stale": [...]})."""
     scored, clusters = scored.copy(), clusters.copy()
-    present = set(clusters["cluster_id"]) | set(known_issues)
+    present = set(clusters["issue_id"]) | set(known_issues)
     stale = sorted(i for i in taxonomy.issues if i not in present)
     stale += sorted(i for i, e in taxonomy.issues.items() if e.merge_into and e.merge_into not in present
                     and e.merge_into not in stale)
     name_of = (lambda e: e.name_ja or e.name_en) if language == "ja" else (lambda e: e.name_en or e.name_ja)
     for issue_id, edit in taxonomy.issues.items():  # splits: keyword groups become their own issues
-        mine = scored["cluster_id"] == issue_id
+        mine = scored["issue_id"] == issue_id
         if not edit.split or not mine.any():
             continue
-        base = clusters[clusters["cluster_id"] == issue_id]
+        base = clusters[clusters["issue_id"] == issue_id]
         for key, part in edit.split.items():
             words = [_fold(w) for w in part.keywords]
             hit = mine & scored["text"].map(lambda t: any(w in _fold(t) for w in words))
             if not hit.any():
                 continue
             new_id = f"{issue_id}/{key}"
-            scored.loc[hit, "cluster_id"] = new_id
+            scored.loc[hit, "issue_id"] = new_id
             mine &= ~hit
-            row = (base.iloc[0].to_dict() if len(base) else {"lang": ""}) | {
-                "cluster_id": new_id, "label": name_of(part) or key, "keyphrases": list(part.keywords),
+            row = (base.iloc[0].to_dict() if len(base) else {"space": ""}) | {
+                "issue_id": new_id, "label": name_of(part) or key, "keyphrases": list(part.keywords),
                 "size": int(hit.sum())}
             clusters = pd.concat([clusters, pd.DataFrame([row])], ignore_index=True)
     # every issue the items name has its row: a pinned issue (named by the edits below, its examples as its
     # keyphrases), or an id only the taxonomy brings here (a merge target absent tonight takes its source's)
-    missing = sorted(set(scored["cluster_id"]) - set(clusters["cluster_id"]) - {OUTLIER})
+    missing = sorted(set(scored["issue_id"]) - set(clusters["issue_id"]) - {OUTLIER})
     if missing:
-        lang = scored.groupby("cluster_id")["lang"].agg(lambda s: s.mode().iloc[0] if len(s.mode()) else "")
+        # an issue no cluster made (a pinned one) takes its items' most common language as its space
+        space = scored.groupby("issue_id")["lang"].agg(lambda s: s.mode().iloc[0] if len(s.mode()) else "")
         clusters = pd.concat([clusters, pd.DataFrame([{
-            "cluster_id": c, "lang": lang.get(c, ""), "label": c, "verbatims": [],
+            "issue_id": c, "space": space.get(c, ""), "label": c, "verbatims": [],
             "keyphrases": _pin_keyphrases(taxonomy, str(c), language)} for c in missing])], ignore_index=True)
     targets = {i: taxonomy.merge_target(i) for i in taxonomy.issues if taxonomy.issues[i].merge_into}
-    targets = {i: t for i, t in targets.items() if t in set(clusters["cluster_id"]) | set(known_issues)}
+    targets = {i: t for i, t in targets.items() if t in set(clusters["issue_id"]) | set(known_issues)}
     if targets:
-        scored["cluster_id"] = scored["cluster_id"].replace(targets)
+        scored["issue_id"] = scored["issue_id"].replace(targets)
         # a target this run has no cluster for (dormant tonight) takes over the row of what merges into it
-        have = set(clusters["cluster_id"])
+        have = set(clusters["issue_id"])
         for source, target in targets.items():
             if target not in have and source in have:
-                clusters.loc[clusters["cluster_id"] == source, "cluster_id"] = target
+                clusters.loc[clusters["issue_id"] == source, "issue_id"] = target
                 have.add(target)
-        clusters = clusters[~clusters["cluster_id"].isin(targets)]
-    sizes = scored["cluster_id"].value_counts()
-    clusters = clusters.assign(size=clusters["cluster_id"].map(sizes).fillna(0).astype(int))
+        clusters = clusters[~clusters["issue_id"].isin(targets)]
+    sizes = scored["issue_id"].value_counts()
+    clusters = clusters.assign(size=clusters["issue_id"].map(sizes).fillna(0).astype(int))
     edits = {**{i: e for i, e in taxonomy.issues.items()},
              **{PIN_PREFIX + k: p for k, p in taxonomy.pinned.items()}}
     for issue_id, edit in edits.items():
-        here = clusters["cluster_id"] == issue_id
+        here = clusters["issue_id"] == issue_id
         if name_of(edit) and here.any():
             clusters.loc[here, "label"] = name_of(edit)
         if edit.stage:
-            scored.loc[scored["cluster_id"] == issue_id, "stage"] = edit.stage
+            scored.loc[scored["issue_id"] == issue_id, "stage"] = edit.stage
     noise = sorted(i for i, e in taxonomy.issues.items() if e.noise)
     return scored, clusters.reset_index(drop=True), {"noise": noise, "stale": stale}
 
 
-def _pin_keyphrases(taxonomy: Taxonomy, cluster_id: str, language: str) -> list[str]:
+def _pin_keyphrases(taxonomy: Taxonomy, issue_id: str, language: str) -> list[str]:
     """A pinned issue's first examples in ``language`` (else in Japanese); nothing for any other issue."""
-    pin = taxonomy.pinned.get(cluster_id[len(PIN_PREFIX):]) if cluster_id.startswith(PIN_PREFIX) else None
+    pin = taxonomy.pinned.get(issue_id[len(PIN_PREFIX):]) if issue_id.startswith(PIN_PREFIX) else None
     if pin is None:
         return []
     return (pin.examples_ja if language == "ja" else pin.examples_en)[:3] or pin.examples_ja[:3]

@@ -61,7 +61,7 @@ def _tables(store: Store, run_id: str) -> dict[str, pd.DataFrame]:
         "quarantine": store.table("quarantine", "ORDER BY quarantine_id").drop(columns="first_run_id"),
         "embeddings": store.table("embeddings", "ORDER BY model_key, content_hash"),
         "assignments": store.table("assignments", this_run[0] + " ORDER BY item_id", this_run[1]),
-        "clusters": store.table("clusters", this_run[0] + " ORDER BY cluster_id", this_run[1]),
+        "clusters": store.table("clusters", this_run[0] + " ORDER BY issue_id", this_run[1]),
         "issue_events": store.table("issue_events", this_run[0] + " ORDER BY issue_id, event", this_run[1]),
         "issues": store.table("issues", "ORDER BY issue_id"),
     }

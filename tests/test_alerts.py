@@ -16,7 +16,7 @@ def _stream(rates: dict[str, list[float]], seed: int = 0) -> pd.DataFrame:
     for issue, per_day in rates.items():
         for day, rate in enumerate(per_day):
             for k in range(rng.poisson(rate)):
-                rows.append({"item_id": f"{issue}-{day}-{k}", "cluster_id": issue, "sentiment": -0.3,
+                rows.append({"item_id": f"{issue}-{day}-{k}", "issue_id": issue, "sentiment": -0.3,
                              "created_at": START + pd.Timedelta(days=day, hours=1 + k % 20)})
     return pd.DataFrame(rows)
 
@@ -75,6 +75,6 @@ def test_a_young_store_compares_rates_over_the_days_it_really_has():
 def test_alert_counts_keep_only_each_issues_core():
     from nlp.alerts import issue_cores
 
-    scored = pd.DataFrame({"cluster_id": ["a", "a", "b", "outlier"], "centrality": [0.9, 0.5, 0.7, np.nan]})
+    scored = pd.DataFrame({"issue_id": ["a", "a", "b", "outlier"], "centrality": [0.9, 0.5, 0.7, np.nan]})
     cores = issue_cores(scored, {"a": 0.6, "b": 0.6})
-    assert cores["cluster_id"].tolist() == ["a", "outlier", "b", "outlier"]
+    assert cores["issue_id"].tolist() == ["a", "outlier", "b", "outlier"]

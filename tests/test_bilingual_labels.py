@@ -23,7 +23,7 @@ LANGS = ["ja"] * 4 + ["en"] * 4 + ["ja"] * 4 + ["en"] * 4
 @pytest.fixture(scope="module")
 def described():
     tokens = tokenize_texts(TEXTS, LANGS)
-    assigned = pd.DataFrame({"item_id": [f"i{k:02d}" for k in range(len(TEXTS))], "lang": "en+ja",
+    assigned = pd.DataFrame({"item_id": [f"i{k:02d}" for k in range(len(TEXTS))], "space": "en+ja",
                              "cluster_id": ["en+ja-000"] * 8 + ["en+ja-001"] * 8,
                              "centrality": [0.9, 0.8, 0.7, 0.6] * 4})
     return {language: describe_clusters(assigned, pd.Series(TEXTS), tokens, LabelConfig(), pd.Series(LANGS),
@@ -49,7 +49,7 @@ def test_its_verbatims_show_the_reports_language_first_then_the_other_marked(des
 def test_an_issue_of_one_language_is_described_as_before():
     texts = DELIVERY_JA
     tokens = tokenize_texts(texts, ["ja"] * 4)
-    assigned = pd.DataFrame({"item_id": list("abcd"), "lang": "ja", "cluster_id": "ja-000",
+    assigned = pd.DataFrame({"item_id": list("abcd"), "space": "ja", "cluster_id": "ja-000",
                              "centrality": [0.9, 0.8, 0.7, 0.6]})
     plain = describe_clusters(assigned, pd.Series(texts), tokens, LabelConfig())
     in_en = describe_clusters(assigned, pd.Series(texts), tokens, LabelConfig(), pd.Series(["ja"] * 4), "en")

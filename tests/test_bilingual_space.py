@@ -36,12 +36,12 @@ def test_the_sample_in_one_space_gives_issues_holding_both_languages(tmp_path, p
     store = Store(load_config(config).store.path)
     assignments, clusters = store.latest_results()
     items = store.items()[["item_id", "lang"]]
-    members = assignments[assignments["cluster_id"] != "outlier"].merge(items, on="item_id")
-    assert members["cluster_id"].str.startswith("en+ja-").all()
-    both = members.groupby("cluster_id")["lang"].nunique()
+    members = assignments[assignments["issue_id"] != "outlier"].merge(items, on="item_id")
+    assert members["issue_id"].str.startswith("en+ja-").all()
+    both = members.groupby("issue_id")["lang"].nunique()
     bilingual = both[both == 2].index
     assert len(bilingual) >= 2, both.to_dict()
-    for verbatims in clusters.set_index("cluster_id").loc[bilingual, "verbatims"]:
+    for verbatims in clusters.set_index("issue_id").loc[bilingual, "verbatims"]:
         marked = [v.startswith("(en) ") for v in verbatims]
         assert any(marked) and marked == sorted(marked)  # the Japanese ones first, then the English ones
     states = store.issue_states()

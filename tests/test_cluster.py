@@ -52,7 +52,7 @@ def test_too_few_items_are_all_outliers():
 def test_keyphrases_name_the_theme(ja_embedder):
     vecs = _vectors(ja_embedder)
     ids = pd.Series([f"i{n:02d}" for n in range(len(TEXTS))])
-    assigned = pd.DataFrame({"item_id": ids, "lang": "ja", "cluster_id": [f"ja-{k}" for k in TRUTH]})
+    assigned = pd.DataFrame({"item_id": ids, "space": "ja", "cluster_id": [f"ja-{k}" for k in TRUTH]})
     tokens = tokenize_texts(TEXTS, ["ja"] * len(TEXTS))
     assigned["centrality"] = centrality(assigned, {"ja": vecs})
     assert assigned["centrality"].between(-1, 1.0001).all()

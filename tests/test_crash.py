@@ -174,9 +174,9 @@ def _results(run_id: str, label: str) -> dict:
              "status": "active", "first_seen_run": run_id, "last_seen_run": run_id, "first_seen_at": now,
              "last_seen_at": now, "label_history": [], "centroid": np.ones(3, dtype=np.float32), "radius": 0.5}
     return {
-        "assignments": pd.DataFrame([{"item_id": "i1", "cluster_id": "ja-0001", "centrality": 1.0,
+        "assignments": pd.DataFrame([{"item_id": "i1", "issue_id": "ja-0001", "centrality": 1.0,
                                       "stage": "delivery", "stage_score": 0.5, "sentiment": -0.5}]),
-        "clusters": pd.DataFrame([{"cluster_id": "ja-0001", "lang": "ja", "size": 1, "label": label,
+        "clusters": pd.DataFrame([{"issue_id": "ja-0001", "space": "ja", "size": 1, "label": label,
                                    "keyphrases": [label], "verbatims": ["配送が遅い"]}]),
         "issues": pd.DataFrame([issue]),
         "events": pd.DataFrame([{"issue_id": "ja-0001", "event": "new", "related_issue": None, "detail": ""}]),

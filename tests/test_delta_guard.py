@@ -8,7 +8,7 @@ import pandas as pd
 from nlp.cluster import OUTLIER, cluster_embeddings
 from nlp.config import ClusterConfig, IssuesConfig
 from nlp.delta import delta_clusters, guard_new_issues, new_issue_floor
-from nlp.issues import track_issues
+from nlp.issues import issue_assignments, track_issues
 from nlp.label import centrality
 
 DIM, TOPICS, CHATTER, PER_DAY, NOISE_SHARE = 24, 5, 120, 120, 0.3
@@ -43,11 +43,11 @@ def _track(assigned, vecs, states, members, run):
     mapping, issues, _ = track_issues(assigned, _clusters(assigned), {"en": vecs}, states, members, run,
                                       pd.Timestamp("2026-11-01", tz="UTC"), ISSUES)
     states = pd.concat([states[~states["issue_id"].isin(issues["issue_id"])], issues], ignore_index=True)
-    return assigned.assign(cluster_id=assigned["cluster_id"].map(lambda c: mapping.get(c, c))), states
+    return issue_assignments(assigned, mapping), states
 
 
 def _shape(assigned):
-    shares = assigned["cluster_id"].value_counts(normalize=True)
+    shares = assigned["issue_id"].value_counts(normalize=True)
     return float(shares.get(OUTLIER, 0.0)), float(shares.drop(OUTLIER, errors="ignore").max())
 
 
@@ -63,13 +63,13 @@ def replay(full_days=5, delta_days=4, seed=7):
     assigned, states = _track(fit, vecs, states, pd.DataFrame(columns=["item_id", "issue_id"]), "r0")
     full, nights = _shape(assigned), []
     for day in range(full_days, full_days + delta_days):
-        known = assigned[["item_id", "cluster_id"]].rename(columns={"cluster_id": "issue_id"})
+        known = assigned[["item_id", "issue_id"]]
         frame = pd.concat([frame, days[day][0]], ignore_index=True)
         vecs = np.vstack([vecs, days[day][1]])
         # as nlp.delta.delta_scope: the new items and the recent outliers (the whole window here)
         last = frame["item_id"].map(dict(zip(known["item_id"], known["issue_id"])))
         scope = (last.isna() | (last == OUTLIER)).to_numpy()
-        base = frame[["item_id", "lang"]]
+        base = frame[["item_id", "lang"]].rename(columns={"lang": "space"})
         placed = delta_clusters(base, {"en": vecs}, known, states, scope, CLUSTER, ISSUES)
         assigned, states = _track(placed, vecs, states, known[known["issue_id"] != OUTLIER], f"r{day}")
         nights.append(_shape(assigned))

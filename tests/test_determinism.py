@@ -16,8 +16,8 @@ def test_two_fresh_stores_give_the_same_store_and_report(fresh_run, tmp_path, pr
     # the parts named in the promise first, for a readable failure; then every file and table
     for table in ("assignments", "issues"):
         assert len(expected["tables"][table]) > 0
-    pd.testing.assert_frame_equal(got["tables"]["assignments"][["item_id", "cluster_id"]],
-                                  expected["tables"]["assignments"][["item_id", "cluster_id"]])
+    pd.testing.assert_frame_equal(got["tables"]["assignments"][["item_id", "issue_id"]],
+                                  expected["tables"]["assignments"][["item_id", "issue_id"]])
     assert got["tables"]["issues"]["issue_id"].tolist() == expected["tables"]["issues"]["issue_id"].tolist()
     assert got["files"]["pain_points.csv"] == expected["files"]["pain_points.csv"]
     assert_same_run(got, expected)

@@ -147,7 +147,7 @@ def test_one_model_for_both_languages_clusters_them_together(tmp_path, prefect_h
     config = sample_config(tmp_path, embed={"by_language": {"ja": shared, "en": shared}})
     summary = nightly(str(config))
     pain = pd.read_csv(summary["files"]["pain_points.csv"])
-    assert pain["cluster_id"].str.startswith("en+ja-").all() and len(pain) > 0
+    assert pain["issue_id"].str.startswith("en+ja-").all() and len(pain) > 0
 
 
 def test_artifacts_are_published(runs):

@@ -24,7 +24,7 @@ UPDATE = os.environ.get("KOE_UPDATE_GOLDEN") == "1"
 DUMP = os.environ.get("KOE_GOLDEN_DUMP")
 
 # what a ranking row is judged by; negative_share rounded so that float noise in the last digits is not a change
-_RANKING = ["stage", "rank", "cluster_id", "count", "negative_share", "label"]
+_RANKING = ["stage", "rank", "issue_id", "count", "negative_share", "label"]
 _ALERTS = ["issue_id", "alert", "stage", "label", "recent_count"]
 
 

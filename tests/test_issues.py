@@ -66,8 +66,8 @@ def test_label_is_kept_unless_keyphrases_change_a_lot():
 def test_a_run_without_clusters_marks_live_issues_dormant():
     from nlp.issues import track_issues
 
-    assigned = pd.DataFrame({"item_id": ["x"], "lang": ["ja"], "cluster_id": ["outlier"], "centrality": [np.nan]})
-    clusters = pd.DataFrame(columns=["cluster_id", "lang", "size", "label", "keyphrases", "verbatims"])
+    assigned = pd.DataFrame({"item_id": ["x"], "space": ["ja"], "cluster_id": ["outlier"], "centrality": [np.nan]})
+    clusters = pd.DataFrame(columns=["cluster_id", "space", "size", "label", "keyphrases", "verbatims"])
     previous = PREVIOUS.drop(columns="members").assign(
         label="l", keyphrases=[[]] * 3, status="active", first_seen_run="r0",
         first_seen_at=pd.Timestamp("2026-11-01", tz="UTC"), label_history=[[]] * 3)

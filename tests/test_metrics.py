@@ -104,10 +104,10 @@ def test_no_impact_without_enough_answers_elsewhere():
 
 def test_metric_tables_per_stage_issue_and_pair():
     frame = _items([{"nps": 0}] * 4 + [{"nps": 10}] * 6).assign(
-        stage=["delivery"] * 4 + ["usage"] * 6, cluster_id=["late"] * 4 + ["outlier"] * 3 + [None] * 3)
+        stage=["delivery"] * 4 + ["usage"] * 6, issue_id=["late"] * 4 + ["outlier"] * 3 + [None] * 3)
     tables = metric_tables(frame, CFG)
     stage = tables["stage_metrics"].set_index(["stage", "metric"])
     assert stage.loc[("delivery", "nps"), "value"] == -100.0 and stage.loc[("usage", "nps"), "value"] == 100.0
-    assert tables["issue_metrics"]["cluster_id"].unique().tolist() == ["late"]  # outliers are in no issue
-    pair = tables["pair_impact"].set_index(["stage", "cluster_id", "metric"])
+    assert tables["issue_metrics"]["issue_id"].unique().tolist() == ["late"]  # outliers are in no issue
+    pair = tables["pair_impact"].set_index(["stage", "issue_id", "metric"])
     assert pair.loc[("delivery", "late", "nps"), "impact"] == 80.0

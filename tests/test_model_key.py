@@ -54,7 +54,7 @@ def _states(model_key):
 
 def test_a_delta_night_puts_new_items_only_into_issues_of_its_own_model():
     known = pd.DataFrame({"item_id": ["a", "b"], "issue_id": ["ja-0001", "ja-0001"]})
-    assigned = pd.DataFrame({"item_id": ["a", "b", "new"], "lang": "ja"})
+    assigned = pd.DataFrame({"item_id": ["a", "b", "new"], "space": "ja"})
     vecs = {"ja": np.vstack([E[0], E[0], E[0]])}  # the new item sits on the issue's centroid
     scope = np.array([False, False, True])
     args = (assigned, vecs, known, _states(OLD), scope, ClusterConfig(), CFG, frozenset())
@@ -65,7 +65,7 @@ def test_a_delta_night_puts_new_items_only_into_issues_of_its_own_model():
 
 
 def test_issue_rows_carry_the_model_key_of_their_space():
-    assigned = pd.DataFrame({"item_id": list("abcd"), "lang": "ja", "cluster_id": "c0", "centrality": 1.0})
+    assigned = pd.DataFrame({"item_id": list("abcd"), "space": "ja", "cluster_id": "c0", "centrality": 1.0})
     clusters = pd.DataFrame({"cluster_id": ["c0"], "label": ["l"], "keyphrases": [["k"]]})
     _, issues, _ = track_issues(assigned, clusters, {"ja": np.tile(E[0], (4, 1))}, _states(OLD).iloc[:0],
                                 pd.DataFrame(columns=["item_id", "issue_id"]), "r1",
@@ -90,8 +90,8 @@ def test_a_store_without_model_keys_is_migrated_and_keeps_its_issues(tmp_path):
     assert states["issue_id"].tolist() == ["ja-0001"] and states["model_key"].tolist() == [None]
     store.start_run("r1", pd.Timestamp("2026-11-02", tz="UTC"), {})
     rows = _states(NEW).assign(issue_id="ja-0002")
-    empty = pd.DataFrame(columns=["item_id", "cluster_id", "centrality", "stage", "stage_score", "sentiment"])
-    store.save_results("r1", empty, pd.DataFrame(columns=["cluster_id", "lang", "size", "label", "keyphrases",
+    empty = pd.DataFrame(columns=["item_id", "issue_id", "centrality", "stage", "stage_score", "sentiment"])
+    store.save_results("r1", empty, pd.DataFrame(columns=["issue_id", "space", "size", "label", "keyphrases",
                                                           "verbatims"]), rows)
     store.finish_run("r1", pd.Timestamp("2026-11-02", tz="UTC"), {})
     assert dict(zip(*store.issue_states()[["issue_id", "model_key"]].T.values)) == {"ja-0001": None, "ja-0002": NEW}

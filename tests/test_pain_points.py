@@ -32,11 +32,11 @@ def test_problem_reports(text, sentiment, expected):
 
 
 def _scored(groups):
-    """groups: cluster_id -> (texts, sentiments, stages, centralities)."""
+    """groups: issue_id -> (texts, sentiments, stages, centralities)."""
     rows = []
     for cid, (texts, sents, stages, cents) in groups.items():
         for k, (t, s, st, c) in enumerate(zip(texts, sents, stages, cents)):
-            rows.append({"item_id": f"{cid}-{k}", "cluster_id": cid, "text": t, "sentiment": s, "stage": st,
+            rows.append({"item_id": f"{cid}-{k}", "issue_id": cid, "text": t, "sentiment": s, "stage": st,
                          "centrality": c, "created_at": pd.Timestamp("2026-11-02", tz="UTC") + pd.Timedelta(days=k)})
     frame = pd.DataFrame(rows)
     frame["source_kind"] = "social"
@@ -58,21 +58,21 @@ GROUPS = {
     "c4": (["shipping fee too high", "promo code failed", "parcel late", "charged twice"], [-0.5] * 4,
            ["support", "baggage", "delays", "booking"], [0.2, 0.1, 0.2, 0.1]),  # incoherent: far from its centroid
 }
-CLUSTERS = pd.DataFrame({"cluster_id": list(GROUPS), "lang": "en", "label": list(GROUPS),
+CLUSTERS = pd.DataFrame({"issue_id": list(GROUPS), "space": "en", "label": list(GROUPS),
                          "keyphrases": [[c] for c in GROUPS]})
-NO_GROWTH = pd.DataFrame(columns=["cluster_id", "growth", "recent_count", "baseline_count"])
-NO_IMPACT = pd.DataFrame(columns=["cluster_id", "metric", "impact"])
+NO_GROWTH = pd.DataFrame(columns=["issue_id", "growth", "recent_count", "baseline_count"])
+NO_IMPACT = pd.DataFrame(columns=["issue_id", "metric", "impact"])
 
 
 def test_only_coherent_problem_issues_rank_each_once_under_its_main_stage():
     scored = _scored(GROUPS)
     ranked = rank_pain_points(scored, CLUSTERS, NO_GROWTH, NO_IMPACT, RankConfig(min_items=3), NEG)
-    assert sorted(ranked["cluster_id"]) == ["c1", "c3"]  # c2 marketing, c4 incoherent: held back
-    c1 = ranked.set_index("cluster_id").loc["c1"]
+    assert sorted(ranked["issue_id"]) == ["c1", "c3"]  # c2 marketing, c4 incoherent: held back
+    c1 = ranked.set_index("issue_id").loc["c1"]
     assert c1["stage"] == "baggage" and c1["count"] == 4 and c1["stage_breakdown"] == "baggage 75%, support 25%"
     assert c1["share_of_stage"] == pytest.approx(3 / 8)  # 3 of the 8 baggage items
-    profiles = issue_profiles(scored, CLUSTERS.set_index("cluster_id")["lang"], RankConfig(), NEG)
-    back = held_back(profiles, CLUSTERS).set_index("cluster_id")["held_back"].to_dict()
+    profiles = issue_profiles(scored, CLUSTERS.set_index("issue_id")["space"], RankConfig(), NEG)
+    back = held_back(profiles, CLUSTERS).set_index("issue_id")["held_back"].to_dict()
     assert back == {"c2": "not_a_problem", "c4": "incoherent"}
 
 
@@ -84,9 +84,9 @@ def test_near_duplicate_issues_merge_and_the_merge_is_an_event():
     vectors = {"en": np.vstack([np.tile(E[0], (6, 1)), np.tile(close, (4, 1)), np.tile(close, (3, 1)),
                                 np.tile(E[2], (3, 1))]).astype(np.float32)}
     cids = ["a"] * 6 + ["b"] * 4 + ["c"] * 3 + ["d"] * 3
-    assigned = pd.DataFrame({"item_id": [f"i{k}" for k in range(16)], "lang": "en", "cluster_id": cids,
+    assigned = pd.DataFrame({"item_id": [f"i{k}" for k in range(16)], "space": "en", "cluster_id": cids,
                              "centrality": 1.0})
-    clusters = pd.DataFrame({"cluster_id": ["a", "b", "c", "d"], "lang": "en",
+    clusters = pd.DataFrame({"cluster_id": ["a", "b", "c", "d"], "space": "en",
                              "label": ["hold / minute / hour", "hold / hour / minute", "seat / legroom", "bag"],
                              "keyphrases": [["hold", "minute", "hour"], ["hold", "hour", "minute"],
                                             ["seat", "legroom"], ["bag"]]})

@@ -36,10 +36,10 @@ def _inputs():
         "nps": [2.0 if r[2] == "en-0001" else None for r in ROWS],
         "customer_id": [f"c{k}" for k in range(len(ROWS))],
     }))
-    assignments = pd.DataFrame({"item_id": items["item_id"], "cluster_id": [r[2] for r in ROWS],
+    assignments = pd.DataFrame({"item_id": items["item_id"], "issue_id": [r[2] for r in ROWS],
                                 "centrality": 0.9, "stage": [r[3] for r in ROWS], "stage_score": 0.5,
                                 "sentiment": [r[4] for r in ROWS]})
-    clusters = pd.DataFrame({"cluster_id": ["en-0001", "en-0002", "ja-0001"], "lang": ["en", "en", "ja"],
+    clusters = pd.DataFrame({"issue_id": ["en-0001", "en-0002", "ja-0001"], "space": ["en", "en", "ja"],
                              "size": [4, 5, 6], "label": ["can't log in", "kind drivers", "配送が遅い"],
                              "keyphrases": [["login"], ["kind"], ["配送"]], "verbatims": [LOGIN[:2], PRAISE[:2], LATE[:2]],
                              "names": [{"ja": "ログインできない"}, {}, {"en": "delivery is late"}]})
@@ -49,9 +49,9 @@ def _inputs():
                                     "customer_id": ["c99"]}))
     events = pd.DataFrame({"run_id": ["r2"], "issue_id": ["ja-0001"], "event": ["new"], "related_issue": [None],
                            "detail": [""]})
-    known = KnownIssues(events=events, labels=dict(zip(clusters["cluster_id"], clusters["label"])),
+    known = KnownIssues(events=events, labels=dict(zip(clusters["issue_id"], clusters["label"])),
                         radius={"en-0001": 0.3, "en-0002": 0.3, "ja-0001": 0.3}, first_run=False)
-    stored = items[["item_id", "created_at", "source_kind"]].merge(assignments[["item_id", "cluster_id", "stage",
+    stored = items[["item_id", "created_at", "source_kind"]].merge(assignments[["item_id", "issue_id", "stage",
                                                                                  "sentiment"]])
     return items, assignments, clusters, answers, known, stored
 
@@ -69,13 +69,13 @@ def tables():
 
 def test_pain_points_rank_the_complaints_under_their_stages_and_hold_the_praise_back(tables):
     _, t = tables
-    pain = t.pain_points[["stage", "rank", "cluster_id", "count", "negative_share"]]
+    pain = t.pain_points[["stage", "rank", "issue_id", "count", "negative_share"]]
     assert pain.to_dict(orient="list") == {"stage": ["delivery", "usage"], "rank": [1, 1],
-                                           "cluster_id": ["ja-0001", "en-0001"], "count": [6, 4],
+                                           "issue_id": ["ja-0001", "en-0001"], "count": [6, 4],
                                            "negative_share": [1.0, 1.0]}
     assert t.pain_points["score"].between(0, 1).all()
     # the praise is an issue but not a pain point; the outlier is in no issue
-    assert t.held_back[["cluster_id", "held_back"]].values.tolist() == [["en-0002", "not_a_problem"]]
+    assert t.held_back[["issue_id", "held_back"]].values.tolist() == [["en-0002", "not_a_problem"]]
     assert len(t.scored) == len(ROWS)
 
 

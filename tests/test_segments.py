@@ -53,26 +53,26 @@ def _scored(n_issue: int, android_in_issue: int, n_rest: int = 200, android_rest
         rows.append((f"i{i}", "c1", "Android" if i < android_in_issue else "iOS"))
     for i in range(n_rest):
         rows.append((f"r{i}", "c2" if i % 2 else "c3", "Android" if i < android_rest else "iOS"))
-    frame = pd.DataFrame(rows, columns=["item_id", "cluster_id", "device"])
+    frame = pd.DataFrame(rows, columns=["item_id", "issue_id", "device"])
     frame["segments"] = [json.dumps({"device": d}) for d in frame.pop("device")]
     return frame
 
 
 def test_lift_finds_the_over_represented_value_with_its_significance():
     lift = segment_lift(_scored(40, 36), SegmentsConfig())
-    top = lift[lift["cluster_id"] == "c1"].iloc[0]
+    top = lift[lift["issue_id"] == "c1"].iloc[0]
     assert (top["segment"], top["value"], top["n"], top["issue_n"]) == ("device", "Android", 36, 40)
     assert top["lift"] == pytest.approx((36 / 40) / (60 / 200), rel=1e-3) and top["p_value"] < 1e-6
     # iOS is under-represented in c1: never listed for it
-    assert not ((lift["cluster_id"] == "c1") & (lift["value"] == "iOS")).any()
+    assert not ((lift["issue_id"] == "c1") & (lift["value"] == "iOS")).any()
 
 
 def test_lift_needs_its_minimum_count_and_significance():
     few = segment_lift(_scored(4, 4, android_rest=20), SegmentsConfig(min_count=5))
-    assert not (few["cluster_id"] == "c1").any()  # 4 Android items: below min_count although all of them
-    assert (segment_lift(_scored(4, 4, android_rest=20), SegmentsConfig(min_count=4))["cluster_id"] == "c1").any()
+    assert not (few["issue_id"] == "c1").any()  # 4 Android items: below min_count although all of them
+    assert (segment_lift(_scored(4, 4, android_rest=20), SegmentsConfig(min_count=4))["issue_id"] == "c1").any()
     # the same shares as the rest: no lift
-    assert not (segment_lift(_scored(40, 12), SegmentsConfig())["cluster_id"] == "c1").any()
+    assert not (segment_lift(_scored(40, 12), SegmentsConfig())["issue_id"] == "c1").any()
     assert segment_lift(_scored(40, 36).assign(segments=None), SegmentsConfig()).empty
 
 
@@ -91,11 +91,11 @@ def test_where_to_look_names_segments_co_occurring_issues_and_the_rise():
     scored["customer_id"] = pd.array([f"C{i % 30}" for i in range(len(scored))], dtype="string")
     scored["created_at"] = pd.Timestamp("2026-11-10", tz="UTC")
     days = pd.date_range("2026-11-01", periods=10).date
-    daily = pd.DataFrame({"cluster_id": "c1", "day": days, "count": [3] * 7 + [12, 15, 20],
+    daily = pd.DataFrame({"issue_id": "c1", "day": days, "count": [3] * 7 + [12, 15, 20],
                           "share": [0.02] * 7 + [0.08, 0.1, 0.12]})
     look = where_to_look(scored, segment_lift(scored, SegmentsConfig()), daily, "c1")
     assert look["segments"][0]["value"] == "Android"
-    assert {c["cluster_id"] for c in look["co_occurring"]} <= {"c2", "c3"} and look["co_occurring"]
+    assert {c["issue_id"] for c in look["co_occurring"]} <= {"c2", "c3"} and look["co_occurring"]
     assert look["rose_on"] == str(days[7])
 
 
@@ -103,9 +103,9 @@ def test_the_sample_finds_the_planted_login_bug_in_app_3_2_0(fresh_run):
     out = Path(fresh_run["summary"]["report"]).parent
     lift = pd.read_csv(out / "segment_lift.csv", encoding="utf-8-sig")
     clusters = pd.read_csv(out / "pain_points.csv", encoding="utf-8-sig")
-    login = clusters[clusters["label"].str.contains("ログイン|login", case=False)]["cluster_id"].tolist()
+    login = clusters[clusters["label"].str.contains("ログイン|login", case=False)]["issue_id"].tolist()
     assert login, "the sample's login issue is not a pain point"
-    found = lift[lift["cluster_id"].isin(login) & (lift["segment"] == "app_version")]
+    found = lift[lift["issue_id"].isin(login) & (lift["segment"] == "app_version")]
     assert (found["value"].astype(str) == "3.2.0").any(), lift.to_string()
     assert found["lift"].max() >= 1.5 and np.all(found["n"] >= 5)
     html = Path(fresh_run["summary"]["report"]).read_text(encoding="utf-8")

@@ -63,7 +63,7 @@ def _staged(cfg: PipelineConfig, lang: str, groups: list[str], clusters: dict[st
     spec = cfg.embed.by_language[lang]
     vectors = {lang: embed_texts(texts, tokenize_texts(texts, [lang] * len(texts)), get_embedder(spec))}
     assigned = pd.DataFrame({"item_id": items["item_id"],
-                             "cluster_id": [(clusters or {}).get(g, "outlier") for g, _ in rows]})
+                             "issue_id": [(clusters or {}).get(g, "outlier") for g, _ in rows]})
     out = stage_items.fn(cfg, items, assigned, vectors)
     return out.assign(truth=[g for g, _ in rows], text=texts)
 

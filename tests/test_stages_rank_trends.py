@@ -8,7 +8,7 @@ from nlp.config import FollowupConfig
 from nlp.stages import UNASSIGNED, assign_stages, stage_similarity
 from nlp.trends import growth, period_trends, weekly_trends
 
-NO_IMPACT = pd.DataFrame(columns=["cluster_id", "metric", "impact"])
+NO_IMPACT = pd.DataFrame(columns=["issue_id", "metric", "impact"])
 STAGES = StagesConfig(stages=[Stage(key="delivery", name_ja="配送", name_en="Delivery"),
                               Stage(key="support", name_ja="サポート", name_en="Support", source_kinds=["ticket"])],
                       threshold=0.3, hint_bonus=0.1)
@@ -48,7 +48,7 @@ def _scored():
     # c2: 4 items, mixed, shrinking
     for i, (s, when) in enumerate([(-0.5, week1), (-0.5, week1), (0.5, week1), (0.5, week2)]):
         rows.append(("b%d" % i, "delivery", "c2", s, when, 4.0))
-    frame = pd.DataFrame(rows, columns=["item_id", "stage", "cluster_id", "sentiment", "created_at", "rating"])
+    frame = pd.DataFrame(rows, columns=["item_id", "stage", "issue_id", "sentiment", "created_at", "rating"])
     frame["source_kind"] = "review"
     frame["text"] = [f"text {i}" for i in frame["item_id"]]
     frame["centrality"] = np.linspace(0.9, 0.1, len(frame))
@@ -62,8 +62,8 @@ def _scored():
 
 
 def test_growth_is_share_of_recent_vs_baseline():
-    g = growth(_scored(), ["stage", "cluster_id"], "Asia/Tokyo", TrendsConfig(recent_weeks=1, baseline_weeks=1))
-    g = g.set_index("cluster_id")
+    g = growth(_scored(), ["stage", "issue_id"], "Asia/Tokyo", TrendsConfig(recent_weeks=1, baseline_weeks=1))
+    g = g.set_index("issue_id")
     assert g.loc["c1", "recent_count"] == 3 and g.loc["c1", "baseline_count"] == 1
     # shares with add-one smoothing: (3+1)/(4+1) vs (1+1)/(4+1) → log2(2) = 1
     assert g.loc["c1", "growth"] == pytest.approx(1.0)
@@ -72,12 +72,12 @@ def test_growth_is_share_of_recent_vs_baseline():
 
 def test_rank_is_explainable_and_hand_computed():
     scored = _scored()
-    grown = growth(scored, ["cluster_id"], "Asia/Tokyo", TrendsConfig(recent_weeks=1, baseline_weeks=1))
-    clusters = pd.DataFrame({"cluster_id": ["c1", "c2"], "lang": "ja", "label": ["遅延", "その他"],
+    grown = growth(scored, ["issue_id"], "Asia/Tokyo", TrendsConfig(recent_weeks=1, baseline_weeks=1))
+    clusters = pd.DataFrame({"issue_id": ["c1", "c2"], "space": "ja", "label": ["遅延", "その他"],
                              "keyphrases": [["遅延"], []], "verbatims": [["x"], ["y"]]})
     cfg = RankConfig(weights=RankWeights(volume=1, negativity=1, growth=1, severity=1, impact=1), min_items=3)
     ranked = rank_pain_points(scored, clusters, grown, NO_IMPACT, cfg, negative_below=-0.2)
-    assert ranked["cluster_id"].tolist() == ["c1", "c2"] and ranked["rank"].tolist() == [1, 2]
+    assert ranked["issue_id"].tolist() == ["c1", "c2"] and ranked["rank"].tolist() == [1, 2]
     c1 = ranked.iloc[0]
     assert c1["volume_score"] == 1.0 and c1["negativity_score"] == 1.0
     assert c1["growth_score"] == pytest.approx(0.5) and c1["severity_score"] == 1.0  # 1-star, -0.8
@@ -90,31 +90,31 @@ def test_rank_is_explainable_and_hand_computed():
 
 def test_praise_is_not_a_pain_point():
     scored = _scored()
-    scored.loc[scored["cluster_id"] == "c2", "sentiment"] = 0.6  # c2: all positive
-    grown = growth(scored, ["cluster_id"], "Asia/Tokyo", TrendsConfig())
-    clusters = pd.DataFrame({"cluster_id": ["c1", "c2"], "lang": "ja", "label": ["遅延", "満足"],
+    scored.loc[scored["issue_id"] == "c2", "sentiment"] = 0.6  # c2: all positive
+    grown = growth(scored, ["issue_id"], "Asia/Tokyo", TrendsConfig())
+    clusters = pd.DataFrame({"issue_id": ["c1", "c2"], "space": "ja", "label": ["遅延", "満足"],
                              "keyphrases": [[], []], "verbatims": [[], []]})
     ranked = rank_pain_points(scored, clusters, grown, NO_IMPACT, RankConfig(min_items=3), -0.2)
-    assert ranked["cluster_id"].tolist() == ["c1"]
+    assert ranked["issue_id"].tolist() == ["c1"]
 
 
 def test_min_items_filters_small_groups():
     scored = _scored()
-    grown = growth(scored, ["cluster_id"], "Asia/Tokyo", TrendsConfig())
-    clusters = pd.DataFrame({"cluster_id": ["c1", "c2"], "lang": "ja", "label": ["a", "b"],
+    grown = growth(scored, ["issue_id"], "Asia/Tokyo", TrendsConfig())
+    clusters = pd.DataFrame({"issue_id": ["c1", "c2"], "space": "ja", "label": ["a", "b"],
                              "keyphrases": [[], []], "verbatims": [[], []]})
     assert rank_pain_points(scored, clusters, grown, NO_IMPACT, RankConfig(min_items=5), -0.2).empty
 
 
 def test_impact_lifts_the_pain_point_that_costs_nps_and_abusive_items_are_not_quoted():
     scored = _scored().assign(quotable=lambda f: f["item_id"] != "b3")
-    grown = growth(scored, ["cluster_id"], "Asia/Tokyo", TrendsConfig(recent_weeks=1, baseline_weeks=1))
-    clusters = pd.DataFrame({"cluster_id": ["c1", "c2"], "lang": "ja", "label": ["a", "b"],
+    grown = growth(scored, ["issue_id"], "Asia/Tokyo", TrendsConfig(recent_weeks=1, baseline_weeks=1))
+    clusters = pd.DataFrame({"issue_id": ["c1", "c2"], "space": "ja", "label": ["a", "b"],
                              "keyphrases": [[], []], "verbatims": [[], []]})
-    impacts = pd.DataFrame({"cluster_id": ["c1", "c2", "c2"],
+    impacts = pd.DataFrame({"issue_id": ["c1", "c2", "c2"],
                             "metric": ["nps", "nps", "csat"], "impact": [5.0, 20.0, -3.0]})
     only_impact = RankConfig(weights=RankWeights(volume=0, negativity=0, growth=0, severity=0, impact=1), min_items=3)
-    ranked = rank_pain_points(scored, clusters, grown, impacts, only_impact, -0.2).set_index("cluster_id")
+    ranked = rank_pain_points(scored, clusters, grown, impacts, only_impact, -0.2).set_index("issue_id")
     assert ranked.loc["c2", "impact_score"] == 1.0 and ranked.loc["c1", "impact_score"] == 0.25  # 5 / 20
     assert ranked.loc["c2", "rank"] == 1 and ranked.loc["c2", "impact_nps"] == 20.0
     assert ranked.loc["c2", "impact_csat"] == -3.0 and pd.isna(ranked.loc["c1", "impact_csat"])
@@ -122,9 +122,9 @@ def test_impact_lifts_the_pain_point_that_costs_nps_and_abusive_items_are_not_qu
 
 
 def test_weekly_trends_fill_empty_weeks():
-    weekly = weekly_trends(_scored(), "cluster_id", "Asia/Tokyo", -0.2)
+    weekly = weekly_trends(_scored(), "issue_id", "Asia/Tokyo", -0.2)
     assert len(weekly) == 4  # 2 clusters x 2 weeks
-    c1 = weekly[weekly["cluster_id"] == "c1"]["count"].tolist()
+    c1 = weekly[weekly["issue_id"] == "c1"]["count"].tolist()
     assert c1 == [1, 3]
 
 
@@ -171,8 +171,8 @@ def test_followup_takes_detractors_and_skips_what_was_answered():
 
 
 def test_daily_trends_have_shares_of_all_feedback():
-    daily = period_trends(_scored(), "cluster_id", "Asia/Tokyo", -0.2, "day")
-    assert set(daily.columns) >= {"cluster_id", "day", "count", "share", "mean_sentiment"}
+    daily = period_trends(_scored(), "issue_id", "Asia/Tokyo", -0.2, "day")
+    assert set(daily.columns) >= {"issue_id", "day", "count", "share", "mean_sentiment"}
     per_day = daily.groupby("day")["share"].sum()
     assert np.allclose(per_day.to_numpy(), 1.0)
     assert daily["count"].sum() == len(_scored())

@@ -111,3 +111,43 @@ def test_a_store_is_prepared_once_per_schema_version(tmp_path):
         assert con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'quarantine'"
                            ).fetchone()[0] == 1
         assert con.execute("SELECT version FROM koe_schema").fetchall() == [(SCHEMA_VERSION,)]
+
+
+def test_a_store_whose_results_name_clusters_gets_issue_id_and_space(tmp_path):
+    """A store written before the columns were named for what they hold (assignments.cluster_id and
+    clusters.cluster_id holding issue ids, clusters.lang an embedding space) is migrated on its first connection:
+    its rows read back under issue_id and space, in the latest results and in the history."""
+    import duckdb
+
+    path = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE items (item_id VARCHAR PRIMARY KEY, source_kind VARCHAR, text VARCHAR, "
+                "created_at TIMESTAMPTZ, first_run_id VARCHAR)")
+    con.execute("INSERT INTO items VALUES ('i1', 'review', '配送が遅い', '2026-10-01 00:00:00+00', 'r0')")
+    con.execute("CREATE TABLE runs (run_id VARCHAR PRIMARY KEY, started_at TIMESTAMPTZ, finished_at TIMESTAMPTZ, "
+                "status VARCHAR, config_json VARCHAR, summary_json VARCHAR)")
+    con.execute("INSERT INTO runs VALUES ('r0', '2026-10-02 00:00:00+00', '2026-10-02 00:10:00+00', 'completed', "
+                "'{}', '{}')")
+    con.execute("CREATE TABLE assignments (run_id VARCHAR, item_id VARCHAR, cluster_id VARCHAR, centrality DOUBLE, "
+                "stage VARCHAR, stage_score DOUBLE, sentiment DOUBLE, PRIMARY KEY (run_id, item_id))")
+    con.execute("INSERT INTO assignments VALUES ('r0', 'i1', 'en+ja-0001', 0.9, 'delivery', 0.7, -0.5)")
+    con.execute("CREATE TABLE clusters (run_id VARCHAR, cluster_id VARCHAR, lang VARCHAR, size INTEGER, "
+                "label VARCHAR, keyphrases_json VARCHAR, verbatims_json VARCHAR, PRIMARY KEY (run_id, cluster_id))")
+    con.execute("""INSERT INTO clusters VALUES ('r0', 'en+ja-0001', 'en+ja', 1, '配送', '["配送"]', '["配送が遅い"]')""")
+    con.close()
+    store = Store(path)
+    with store.connect() as con:  # what a run's first connection does
+        columns = {t: [r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE "
+                                                 "table_name = ? ORDER BY ordinal_position", [t]).fetchall()]
+                   for t in ("assignments", "clusters")}
+    assert columns["assignments"][:3] == ["run_id", "item_id", "issue_id"]
+    assert columns["clusters"][:4] == ["run_id", "issue_id", "space", "size"] and "cluster_id" not in columns["clusters"]
+    assignments, clusters = store.latest_results()
+    assert assignments[["item_id", "issue_id", "stage"]].values.tolist() == [["i1", "en+ja-0001", "delivery"]]
+    assert clusters[["issue_id", "space", "size", "label"]].values.tolist() == [["en+ja-0001", "en+ja", 1, "配送"]]
+    assert clusters.loc[0, "keyphrases"] == ["配送"] and clusters.loc[0, "names"] == {}
+    assert store.history()[["item_id", "issue_id", "stage"]].values.tolist() == [["i1", "en+ja-0001", "delivery"]]
+    assert store.prior_run("r1").members().values.tolist() == [["i1", "en+ja-0001"]]
+    with store.connect():  # migrated once: a second connection finds the new names and renames nothing
+        pass
+    assert store.latest_results()[0]["issue_id"].tolist() == ["en+ja-0001"]

@@ -22,8 +22,8 @@ def _frames():
     rows += [(f"b{i}", "c2", "delivery", "late delivery") for i in range(3)]
     rows += [(f"d{i}", "c3", "payment", "カード決済が失敗" if i < 2 else "ポイントが使えない") for i in range(4)]
     rows += [("e0", "c4", "usage", "on fleek"), ("o0", OUTLIER, "usage", "?")]
-    scored = pd.DataFrame(rows, columns=["item_id", "cluster_id", "stage", "text"]).assign(lang="ja")
-    clusters = pd.DataFrame({"cluster_id": ["c1", "c2", "c3", "c4"], "lang": "ja", "size": [4, 3, 4, 1],
+    scored = pd.DataFrame(rows, columns=["item_id", "issue_id", "stage", "text"]).assign(lang="ja")
+    clusters = pd.DataFrame({"issue_id": ["c1", "c2", "c3", "c4"], "space": "ja", "size": [4, 3, 4, 1],
                              "label": ["届く・遅い", "late / delivery", "決済・ポイント", "fleek"],
                              "keyphrases": [["届く"], ["late"], ["決済"], ["fleek"]], "verbatims": [[]] * 4})
     return scored, clusters
@@ -39,14 +39,14 @@ def test_each_edit_applies_and_a_stale_one_is_reported():
     }})
     scored, clusters = _frames()
     got, named, report = apply_taxonomy(taxonomy, scored, clusters, {"c1", "c2", "c3", "c4"}, "ja")
-    by_item = dict(zip(got["item_id"], got["cluster_id"]))
-    assert {by_item[f"b{i}"] for i in range(3)} == {"c1"} and "c2" not in set(named["cluster_id"])  # merged
-    assert named.set_index("cluster_id").loc["c1", ["label", "size"]].tolist() == ["配送の遅れ", 7]
-    assert set(got.loc[got["cluster_id"] == "c1", "stage"]) == {"shipping"}  # its stage
+    by_item = dict(zip(got["item_id"], got["issue_id"]))
+    assert {by_item[f"b{i}"] for i in range(3)} == {"c1"} and "c2" not in set(named["issue_id"])  # merged
+    assert named.set_index("issue_id").loc["c1", ["label", "size"]].tolist() == ["配送の遅れ", 7]
+    assert set(got.loc[got["issue_id"] == "c1", "stage"]) == {"shipping"}  # its stage
     assert [by_item["d0"], by_item["d1"], by_item["d2"]] == ["c3/card", "c3/card", "c3"]  # split (NFKC keywords)
-    assert named.set_index("cluster_id").loc["c3/card", "label"] == "カード決済エラー"
+    assert named.set_index("issue_id").loc["c3/card", "label"] == "カード決済エラー"
     assert report == {"noise": ["c4"], "stale": ["gone-0001"]}
-    english = apply_taxonomy(taxonomy, scored, clusters, set(), "en")[1].set_index("cluster_id")
+    english = apply_taxonomy(taxonomy, scored, clusters, set(), "en")[1].set_index("issue_id")
     assert english.loc["c1", "label"] == "Late delivery"
 
 
@@ -56,8 +56,8 @@ def test_noise_is_kept_but_never_ranked():
 
     scored, clusters = _frames()
     scored = scored.assign(sentiment=-0.8, centrality=0.9)
-    profiles = issue_profiles(scored, clusters.set_index("cluster_id")["lang"], RankConfig(min_problem_share=0),
-                              -0.2, noise={"c1"}).set_index("cluster_id")
+    profiles = issue_profiles(scored, clusters.set_index("issue_id")["space"], RankConfig(min_problem_share=0),
+                              -0.2, noise={"c1"}).set_index("issue_id")
     assert profiles.loc["c1", "held_back"] == "noise" and profiles.loc["c2", "held_back"] == ""
 
 
@@ -82,11 +82,11 @@ def test_the_file_is_checked_with_errors_that_say_what_to_fix(tmp_path):
 
 def test_a_pinned_issue_takes_the_items_nearest_its_examples():
     vectors = np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.7, 0.7]])
-    assigned = pd.DataFrame({"cluster_id": [OUTLIER, "c1", "c2", "c1"], "centrality": [0.0, 0.999, 0.9, 0.5]})
+    assigned = pd.DataFrame({"issue_id": [OUTLIER, "c1", "c2", "c1"], "centrality": [0.0, 0.999, 0.9, 0.5]})
     got = pin_items(assigned, vectors, np.array([[1.0, 0.0]]), ["pin-login"], 0.6)
     # the outlier joins; c1's item 1 is nearer its own centroid (0.999) than the example (0.994); item 2 is far; item 3
     # (0.71 to the example, 0.5 to its centroid) joins
-    assert got["cluster_id"].tolist() == ["pin-login", "c1", "c2", "pin-login"]
+    assert got["issue_id"].tolist() == ["pin-login", "c1", "c2", "pin-login"]
     assert got["centrality"].iloc[0] == pytest.approx(1.0)
 
 
@@ -104,17 +104,17 @@ def test_the_taxonomy_holds_across_a_delta_run_and_a_full_fit(tmp_path, prefect_
 
     first = nightly(str(sample_config(tmp_path)))
     pain = pd.read_csv(first["files"]["pain_points.csv"], encoding="utf-8-sig")
-    delivery = pain[pain["stage"] == "delivery"]["cluster_id"].tolist()
-    assert len(delivery) >= 2, pain[["stage", "cluster_id", "label"]]
+    delivery = pain[pain["stage"] == "delivery"]["issue_id"].tolist()
+    assert len(delivery) >= 2, pain[["stage", "issue_id", "label"]]
     keep, merged = delivery[0], delivery[1]
-    others = pain[~pain["cluster_id"].isin([keep, merged])]
-    noise, split = others["cluster_id"].iloc[0], others.iloc[1]
+    others = pain[~pain["issue_id"].isin([keep, merged])]
+    noise, split = others["issue_id"].iloc[0], others.iloc[1]
     word = json.loads(split["keyphrases"])[0]  # its own top keyphrase: some of its items hold it
     taxonomy = tmp_path / "taxonomy.yaml"
     taxonomy.write_text(yaml.safe_dump({
         "issues": {keep: {"name_ja": "配送の遅れ", "name_en": "Late delivery", "stage": "support"},
                    merged: {"merge_into": keep}, noise: {"noise": True},
-                   split["cluster_id"]: {"split": {"part": {"keywords": [word], "name_ja": "分けた課題"}}},
+                   split["issue_id"]: {"split": {"part": {"keywords": [word], "name_ja": "分けた課題"}}},
                    "ja-9999": {"name_ja": "なくなった課題"}},
         "pinned": {"login": {"name_ja": "ログインできない", "name_en": "Cannot log in", "stage": "usage",
                              "examples_ja": ["アプリを更新してからログインできない", "ログインするとエラーになる"],
@@ -127,13 +127,13 @@ def test_the_taxonomy_holds_across_a_delta_run_and_a_full_fit(tmp_path, prefect_
         out = Path(summary["files"]["pain_points.csv"]).parent
         ranked = pd.read_csv(out / "pain_points.csv", encoding="utf-8-sig")
         held = pd.read_csv(out / "held_back.csv", encoding="utf-8-sig")
-        ids = set(ranked["cluster_id"])
+        ids = set(ranked["issue_id"])
         assert merged not in ids and noise not in ids, run
-        assert ranked.set_index("cluster_id").loc[keep, ["label", "stage"]].tolist() == ["配送の遅れ", "support"], run
+        assert ranked.set_index("issue_id").loc[keep, ["label", "stage"]].tolist() == ["配送の遅れ", "support"], run
         metrics = pd.read_csv(out / "issue_metrics.csv", encoding="utf-8-sig")
-        assert f"{split['cluster_id']}/part" in set(metrics["cluster_id"]), run  # the split is an issue of its own
-        assert noise in set(held.loc[held["held_back"] == "noise", "cluster_id"]), run
-        pinned = ranked[ranked["cluster_id"] == "pin-login"]
+        assert f"{split['issue_id']}/part" in set(metrics["issue_id"]), run  # the split is an issue of its own
+        assert noise in set(held.loc[held["held_back"] == "noise", "issue_id"]), run
+        pinned = ranked[ranked["issue_id"] == "pin-login"]
         assert len(pinned) == 1 and pinned["stage"].iloc[0] == "usage" and pinned["count"].iloc[0] >= 5, run
         stale = pd.read_csv(out / "taxonomy_stale.csv", encoding="utf-8-sig")
         assert stale["issue_id"].tolist() == ["ja-9999"], run
@@ -147,5 +147,5 @@ def test_a_merge_into_an_issue_absent_tonight_keeps_its_items_under_the_target()
     taxonomy = Taxonomy.model_validate({"issues": {"c2": {"merge_into": "c9"}}})
     scored, clusters = _frames()
     got, named, _ = apply_taxonomy(taxonomy, scored, clusters, {"c9"}, "ja")  # c9 known, not clustered tonight
-    assert set(got.loc[got["item_id"].str.startswith("b"), "cluster_id"]) == {"c9"}
-    assert set(got["cluster_id"]) - {OUTLIER} <= set(named["cluster_id"])  # every issue has its row
+    assert set(got.loc[got["item_id"].str.startswith("b"), "issue_id"]) == {"c9"}
+    assert set(got["issue_id"]) - {OUTLIER} <= set(named["issue_id"])  # every issue has its row

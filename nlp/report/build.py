@@ -29,7 +29,7 @@ def build_report(cfg: PipelineConfig, tables: ReportTables, meta: dict) -> dict:
     labels = LABELS[cfg.report.language]
     weeks = sorted(stage_weekly["week"].unique()) if not stage_weekly.empty else []
     names = {key: stage_name(cfg, key) for key in [s.key for s in cfg.stages.stages] + [UNASSIGNED]}
-    issue_names = dict(zip(tables.clusters["cluster_id"], tables.clusters["label"]))
+    issue_names = dict(zip(tables.clusters["issue_id"], tables.clusters["label"]))
     stages, top_weekly = [], 1
     lift = tables.segment_lift
     for key in names:
@@ -42,22 +42,22 @@ def build_report(cfg: PipelineConfig, tables: ReportTables, meta: dict) -> dict:
             "share": _ratio(len(in_stage), len(scored)),
             "negative_share": _mean(in_stage["sentiment"] < cfg.sentiment.negative_below),
             "mean_sentiment": _mean(in_stage["sentiment"]),
-            "outliers": int((in_stage["cluster_id"] == "outlier").sum()),
+            "outliers": int((in_stage["issue_id"] == "outlier").sum()),
             "weekly": _series(stage_weekly, "stage", key, weeks),
             "pain_points": [{**_pain_point(row, tables.issue_weekly, weeks, cfg),
-                             "cx": issue_cx(tables.issue_metrics, row.cluster_id, labels),
+                             "cx": issue_cx(tables.issue_metrics, row.issue_id, labels),
                              "impacts": pain_point_impacts(row, labels),
-                             "all_verbatims": all_verbatims(cfg, scored, row.cluster_id),
-                             "segments": _segment_chips(lift, row.cluster_id, cfg, labels)}
+                             "all_verbatims": all_verbatims(cfg, scored, row.issue_id),
+                             "segments": _segment_chips(lift, row.issue_id, cfg, labels)}
                             for row in pains.itertuples()],
         })
         if len(pains):
             top = pains.iloc[0]
-            look = where_to_look(scored, lift, tables.issue_daily, top["cluster_id"])
+            look = where_to_look(scored, lift, tables.issue_daily, top["issue_id"])
             stages[-1]["where"] = {
-                "label": top["label"], "cluster_id": top["cluster_id"],
-                "segments": _segment_chips(lift, top["cluster_id"], cfg, labels),
-                "co_occurring": [issue_names.get(c["cluster_id"], c["cluster_id"]) for c in look["co_occurring"]],
+                "label": top["label"], "issue_id": top["issue_id"],
+                "segments": _segment_chips(lift, top["issue_id"], cfg, labels),
+                "co_occurring": [issue_names.get(c["issue_id"], c["issue_id"]) for c in look["co_occurring"]],
                 "rose_on": look["rose_on"]}
     for stage in stages:  # sparklines that sit side by side share one scale
         top_weekly = max([top_weekly, *stage["weekly"], *(v for p in stage["pain_points"] for v in p["weekly"])])
@@ -76,7 +76,7 @@ def build_report(cfg: PipelineConfig, tables: ReportTables, meta: dict) -> dict:
         "windows": {"recent_days": cfg.alerts.recent_days, "baseline_days": cfg.alerts.baseline_days,
                     "recent_weeks": cfg.trends.recent_weeks, "baseline_weeks": cfg.trends.baseline_weeks},
         "timezone": cfg.ingest.timezone, "negative_below": cfg.sentiment.negative_below,
-        "ranked_ids": [p["cluster_id"] for s in stages for p in s["pain_points"]],
+        "ranked_ids": [p["issue_id"] for s in stages for p in s["pain_points"]],
         "changes": [_change(cfg, a) for a in tables.alerts.itertuples()],
         "metrics": metrics_table(tables.overall_metrics, tables.stage_metrics, names, labels),
         "impact": impact_ranking(tables.issue_impact, issue_names, labels, top=cfg.report.impact_rows),
@@ -88,10 +88,10 @@ def build_report(cfg: PipelineConfig, tables: ReportTables, meta: dict) -> dict:
     }
 
 
-def all_verbatims(cfg: PipelineConfig, scored: pd.DataFrame, cluster_id: str) -> dict:
+def all_verbatims(cfg: PipelineConfig, scored: pd.DataFrame, issue_id: str) -> dict:
     """Every quotable verbatim of an issue, newest first, one per gist (near-duplicates dropped), with source,
     channel and local date; the first ``report.max_verbatims`` listed, the rest counted."""
-    own = scored[(scored["cluster_id"] == cluster_id) & scored.get("quotable", True)]
+    own = scored[(scored["issue_id"] == issue_id) & scored.get("quotable", True)]
     own = own.sort_values(["created_at", "item_id"], ascending=[False, True])
     seen, rows = set(), []
     for r in own.itertuples():
@@ -107,8 +107,8 @@ def all_verbatims(cfg: PipelineConfig, scored: pd.DataFrame, cluster_id: str) ->
     return {"rows": rows[:limit], "more": max(len(rows) - limit, 0), "total": len(rows)}
 
 
-def _segment_chips(lift: pd.DataFrame, cluster_id: str, cfg: PipelineConfig, labels: dict) -> list[str]:
-    own = lift[lift["cluster_id"] == cluster_id].head(cfg.segments.top)
+def _segment_chips(lift: pd.DataFrame, issue_id: str, cfg: PipelineConfig, labels: dict) -> list[str]:
+    own = lift[lift["issue_id"] == issue_id].head(cfg.segments.top)
     return [labels["seg_text"].format(segment=r.segment, value=r.value, lift=r.lift, n=r.n) for r in own.itertuples()]
 
 
@@ -131,7 +131,7 @@ def _change(cfg: PipelineConfig, a) -> dict:
 
 def _pain_point(row, issue_weekly: pd.DataFrame, weeks: list, cfg: PipelineConfig) -> dict:
     return {
-        "rank": int(row.rank), "cluster_id": row.cluster_id, "label": row.label, "lang": row.lang,
+        "rank": int(row.rank), "issue_id": row.issue_id, "label": row.label, "space": row.space,
         "keyphrases": list(row.keyphrases), "count": int(row.count), "share_of_stage": float(row.share_of_stage),
         "negative_share": float(row.negative_share), "mean_sentiment": float(row.mean_sentiment),
         "growth": float(row.growth) if pd.notna(row.growth) else 0.0, "severe_share": float(row.severe_share),
@@ -140,7 +140,7 @@ def _pain_point(row, issue_weekly: pd.DataFrame, weeks: list, cfg: PipelineConfi
                   "growth": float(row.growth_score), "severity": float(row.severity_score),
                   "impact": float(row.impact_score)},
         "verbatims": [redact_pii(v, cfg.ingest.pii, handles=True) for v in row.verbatims],
-        "weekly": _series(issue_weekly, "cluster_id", row.cluster_id, weeks),
+        "weekly": _series(issue_weekly, "issue_id", row.issue_id, weeks),
     }
 
 

@@ -45,9 +45,9 @@ def _cells(frame: pd.DataFrame, columns: list[str], labels: dict) -> list[str]:
             else "—" for m in columns]
 
 
-def issue_cx(issue_metrics: pd.DataFrame, cluster_id: str, labels: dict) -> list[dict]:
+def issue_cx(issue_metrics: pd.DataFrame, issue_id: str, labels: dict) -> list[dict]:
     """The metrics of one issue that have enough data, as name/text pairs."""
-    sub = issue_metrics[(issue_metrics["cluster_id"] == cluster_id) & issue_metrics["enough"]]
+    sub = issue_metrics[(issue_metrics["issue_id"] == issue_id) & issue_metrics["enough"]]
     return [{"name": labels[f"m_{r.metric}"],
              "text": metric_text(r.metric, r.value, r.low, r.high, r.n, r.enough, labels)} for r in sub.itertuples()]
 
@@ -71,8 +71,8 @@ def impact_ranking(issue_impact: pd.DataFrame, issue_names: dict[str, str], labe
     # their scale's width
     width = {"nps": 200.0, "csat": 100.0, "fcr": 100.0, "ces": 6.0, "rating": 4.0}
     rows["relative"] = rows["impact"] / rows["metric"].map(width)
-    rows = rows.sort_values(["relative", "cluster_id", "metric"], ascending=[False, True, True]).head(top)
-    return [{"label": issue_names.get(r.cluster_id, r.cluster_id), "cluster_id": r.cluster_id,
+    rows = rows.sort_values(["relative", "issue_id", "metric"], ascending=[False, True, True]).head(top)
+    return [{"label": issue_names.get(r.issue_id, r.issue_id), "issue_id": r.issue_id,
              "metric": labels[f"m_{r.metric}"], "impact": _IMPACT_FORMATS[r.metric].format(r.impact), "n": int(r.n),
              "from_to": f"{_FORMATS[r.metric].format(r.value_all)} → {_FORMATS[r.metric].format(r.value_rest)}"}
             for r in rows.itertuples()]
@@ -82,7 +82,7 @@ def listening_rows(listening: pd.DataFrame, issue_names: dict[str, str], labels:
     return [{"name": r.name, "role": labels[f"role_{r.role}"], "mentions": int(r.mentions), "share": float(r.share),
              "mean_sentiment": None if pd.isna(r.mean_sentiment) else float(r.mean_sentiment),
              "negative_share": None if pd.isna(r.negative_share) else float(r.negative_share),
-             "top_issues": [f"{issue_names.get(t['cluster_id'], t['cluster_id'])} ({t['count']})"
+             "top_issues": [f"{issue_names.get(t['issue_id'], t['issue_id'])} ({t['count']})"
                             for t in r.top_issues]}
             for r in listening.itertuples()]
 

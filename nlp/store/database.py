@@ -39,7 +39,7 @@ CREATE TABLE IF NOT EXISTS runs (
     config_json VARCHAR, summary_json VARCHAR
 );
 CREATE TABLE IF NOT EXISTS assignments (
-    run_id VARCHAR, item_id VARCHAR, cluster_id VARCHAR, centrality DOUBLE, stage VARCHAR, stage_score DOUBLE,
+    run_id VARCHAR, item_id VARCHAR, issue_id VARCHAR, centrality DOUBLE, stage VARCHAR, stage_score DOUBLE,
     sentiment DOUBLE,
     PRIMARY KEY (run_id, item_id)
 );
@@ -59,8 +59,8 @@ CREATE TABLE IF NOT EXISTS sentiment_heads (
     head_key VARCHAR PRIMARY KEY, n_ratings INTEGER, weights BLOB
 );
 CREATE TABLE IF NOT EXISTS clusters (
-    run_id VARCHAR, cluster_id VARCHAR, lang VARCHAR, size INTEGER, label VARCHAR, keyphrases_json VARCHAR,
-    verbatims_json VARCHAR, names_json VARCHAR, PRIMARY KEY (run_id, cluster_id)
+    run_id VARCHAR, issue_id VARCHAR, space VARCHAR, size INTEGER, label VARCHAR, keyphrases_json VARCHAR,
+    verbatims_json VARCHAR, names_json VARCHAR, PRIMARY KEY (run_id, issue_id)
 );
 """
 
@@ -70,10 +70,20 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
                                       [table]).fetchall()}
 
 
+# (table, old column, new column) of the columns renamed since the store was first written
+_RENAMED = (("assignments", "cluster_id", "issue_id"), ("clusters", "cluster_id", "issue_id"),
+            ("clusters", "lang", "space"))
+
+
 def _migrate(con: duckdb.DuckDBPyConnection) -> None:
     """A store written by an older koe gets the item columns added since (empty for its old rows), and its issue
     states a model_key (NULL for the old ones: a model nobody knows, so the next run refits in full and keeps
-    their ids by member overlap, nlp.matching.match_issues)."""
+    their ids by member overlap, nlp.matching.match_issues); its results' columns get the names of what they
+    hold (cluster_id -> issue_id, the clusters' lang -> space: an embedding space, not an item's language)."""
+    for table, old, new in _RENAMED:
+        have = _columns(con, table)
+        if old in have and new not in have:
+            con.execute(f"ALTER TABLE {table} RENAME COLUMN {old} TO {new}")
     for table in ("issues", "pending_issues"):
         if "model_key" not in _columns(con, table):
             con.execute(f"ALTER TABLE {table} ADD COLUMN model_key VARCHAR")
@@ -90,7 +100,7 @@ def _migrate(con: duckdb.DuckDBPyConnection) -> None:
 # the schema a store was prepared for (tables created, older columns migrated), kept in the store itself: a
 # connection to a store of this version runs one query, not the DDL and the migration. _SCHEMA's text is in it;
 # bump _MIGRATION when _migrate changes
-_MIGRATION = 1
+_MIGRATION = 2
 SCHEMA_VERSION = hashlib.sha256(f"{_MIGRATION}\n{_SCHEMA}".encode()).hexdigest()[:16]
 
 

@@ -35,9 +35,9 @@ class ResultStore(RunLedger):
                 e.insert(0, "run_id", run_id)
                 con.register("e", e)
                 con.execute("INSERT INTO issue_events SELECT * FROM e")
-            a = assignments[["item_id", "cluster_id", "centrality", "stage", "stage_score", "sentiment"]].copy()
+            a = assignments[["item_id", "issue_id", "centrality", "stage", "stage_score", "sentiment"]].copy()
             a.insert(0, "run_id", run_id)
-            c = clusters[["cluster_id", "lang", "size", "label"]].copy()
+            c = clusters[["issue_id", "space", "size", "label"]].copy()
             c.insert(0, "run_id", run_id)
             c["keyphrases_json"] = [json.dumps(k, ensure_ascii=False) for k in clusters["keyphrases"]]
             c["verbatims_json"] = [json.dumps(v, ensure_ascii=False) for v in clusters["verbatims"]]
@@ -49,8 +49,8 @@ class ResultStore(RunLedger):
             con.execute("INSERT INTO clusters BY NAME SELECT * FROM c")
 
     def latest_results(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """The latest completed run's assignments (item_id, cluster_id, centrality, stage, stage_score,
-        sentiment) and clusters (cluster_id, lang, size, label, keyphrases, verbatims, names: the name in each other report
+        """The latest completed run's assignments (item_id, issue_id, centrality, stage, stage_score,
+        sentiment) and clusters (issue_id, space, size, label, keyphrases, verbatims, names: the name in each other report
         language); empty before the first."""
         run_id = self.latest_run_id()
         assignments = self.table("assignments", "WHERE run_id = ?", [run_id]).drop(columns="run_id")
@@ -66,9 +66,9 @@ class ResultStore(RunLedger):
         run_id = self.latest_run_id()
         if run_id is None:
             return pd.DataFrame(columns=["item_id", "issue_id"])
-        where = "WHERE run_id = ?" + ("" if include_outliers else " AND cluster_id <> 'outlier'")
+        where = "WHERE run_id = ?" + ("" if include_outliers else " AND issue_id <> 'outlier'")
         frame = self.table("assignments", where, [run_id])
-        return frame[["item_id", "cluster_id"]].rename(columns={"cluster_id": "issue_id"})
+        return frame[["item_id", "issue_id"]]
 
     def issue_states(self) -> pd.DataFrame:
         """Every known issue with its centroid (np.float32), keyphrases (list) and the model_key of the embedder
@@ -89,7 +89,7 @@ class ResultStore(RunLedger):
         of trends beyond the current window."""
         with self.connect(read_only=True) as con:
             frame = con.execute("""
-                SELECT i.item_id, i.created_at, i.source_kind, a.cluster_id, a.stage, a.sentiment
+                SELECT i.item_id, i.created_at, i.source_kind, a.issue_id, a.stage, a.sentiment
                 FROM items i JOIN (
                     SELECT a.*, row_number() OVER (PARTITION BY a.item_id ORDER BY r.started_at DESC) AS k
                     FROM assignments a JOIN runs r USING (run_id)) a
