@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 
 from bench.common import RESULTS
-from bench.report_trust import ceilings_table, delta_nights_table, names_tables, stages_tables
+from bench.report_trust import (ceilings_table, delta_nights_table, names_tables, sentiment_ceilings_table,
+                                stages_tables)
 from bench.sentiment_variants import table as variants_table
 
 
@@ -239,6 +240,7 @@ def main() -> str:
                       + onnx_table(_load("onnx")) + [""] + nightly_table(_load("nightly")) + [""]
                       + sentiment_table(_load("sentiment")) + [""] + variants_table(_load("sentiment_variants")) + [""]
                       + stages_tables(_load("stages")) + [""] + ceilings_table(_load("ceilings"), _load("stages")) + [""]
+                      + sentiment_ceilings_table(_load("ceilings")) + [""]
                       + bilingual_table(_load("bilingual")) + [""] + names_tables(_load("names")) + [""]
                       + delta_nights_table(_load("delta_nights"))) + "\n"
     (RESULTS / "summary.md").write_text(text, encoding="utf-8")

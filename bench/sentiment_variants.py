@@ -110,6 +110,13 @@ def cat(*ds: dict) -> dict:
 
 def data() -> tuple[dict, dict]:
     """Training pieces (seed, extra, bilingual_cx even, chABSA) and the held-out halves."""
+    train, halves = own_halves()
+    return train, {name: held for name, (_, held) in halves.items()}
+
+
+def own_halves() -> tuple[dict, dict]:
+    """Training pieces as data(), and each held-out set with its own training half (bilingual_cx even ids of the
+    language, airline even ids, jrte train, the sample's even rows): name -> (own training half, held-out half)."""
     from nlp.language import detect_language
     from nlp.sentiment_head import rating_labels
 
@@ -139,12 +146,13 @@ def data() -> tuple[dict, dict]:
                                                                            "positive": 1}))
     rvf = frame(rv["review_text"], [detect_language(t) for t in rv["review_text"]], stars)
     odd_tweet = (tw["tweet_id"].str[-1].astype(int) % 2 == 1).to_numpy()
-    held = {"bilingual_cx ja, odd ids": take(cxf, ~even & (cx["lang"] == "ja").to_numpy()),
-            "bilingual_cx en, odd ids": take(cxf, ~even & (cx["lang"] == "en").to_numpy()),
-            "jrte dev": take(jrf, (jr["usage"] == "dev").to_numpy()),
-            "airline, odd ids": take(twf, odd_tweet),
-            "sample reviews, odd rows": take(rvf, np.arange(len(rv)) % 2 == 1)}
-    return train, held
+    ja, dev, odd_row = (cx["lang"] == "ja").to_numpy(), (jr["usage"] == "dev").to_numpy(), np.arange(len(rv)) % 2 == 1
+    split = lambda d, held: (take(d, ~held), take(d, held))  # noqa: E731
+    halves = {"bilingual_cx ja, odd ids": (take(cxf, even & ja), take(cxf, ~even & ja)),
+              "bilingual_cx en, odd ids": (take(cxf, even & ~ja), take(cxf, ~even & ~ja)),
+              "jrte dev": split(jrf, dev), "airline, odd ids": split(twf, odd_tweet),
+              "sample reviews, odd rows": split(rvf, odd_row)}
+    return train, halves
 
 
 def fit_predict(train: dict, held: dict, blocks, extra: bool, chabsa_weight: float, w_ja: float, w_en: float):

@@ -50,7 +50,12 @@ def probe(config):
     with partition_runner(load_config(config)) as runner:
         results = iter_partitions(runner, where, [{"i": i} for i in range(8)], ahead=2)
         seen = [next(results)]
-        time.sleep(3)  # a slow caller: the workers could run all 8 by now if they had them
+        # a slow caller: wait until the submitted partitions have reached the workers (a loaded machine may take
+        # a while), then longer still: the workers could run all 8 by now if they had them
+        deadline = time.monotonic() + 30
+        while len(list(MARKS.iterdir())) < 3 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(2)
         reached = len(list(MARKS.iterdir()))
         seen += list(results)
     return {"pid": os.getpid(), "server": SubprocessASGIServer().api_url, "workers": seen, "reached": reached}
