@@ -72,11 +72,10 @@ def load_items(cfg: PipelineConfig, since: str | None, until: str | None
 @task
 def load_stored_run(cfg: PipelineConfig, config_path: str) -> StoredRun:
     """The store's latest completed run, read once (a re-render's input: nlp.records.StoredRun)."""
-    store = Store(cfg.store.path)
-    run_id = store.latest_run_id()
-    if run_id is None:
+    stored = Store(cfg.store.path).stored_run()
+    if stored is None:
         raise RuntimeError(f"no completed run in {cfg.store.path}; run `koe run --config {config_path}` first")
-    return store.stored_run(run_id)
+    return stored
 
 
 @task

@@ -191,8 +191,8 @@ def in_language(clusters: pd.DataFrame, language: str) -> pd.Series:
 
 def labels_in_language(clusters: pd.DataFrame, labels: dict[str, str], language: str
                        ) -> tuple[pd.DataFrame, dict[str, str]]:
-    """A run's issues (``clusters``: issue_id, label, names, ...) and labels (issue id -> label) for a report in ``language``: each issue by its
-    name there (in_language) where it has one, the others as they were."""
+    """A run's issues (``clusters``: issue_id, label, names, ...) and labels (issue id -> label) for a report in
+    ``language``: each issue by its name there (in_language) where it has one, the others as they were."""
     named = in_language(clusters, language)
     changed = named != clusters["label"]
     return clusters.assign(label=named), {**labels, **dict(zip(clusters.loc[changed, "issue_id"], named[changed]))}

@@ -109,9 +109,11 @@ class ResultStore(RunLedger):
                         assignments=assignments, clusters=clusters, history=self.history(),
                         seen_before=self.items_seen_before(run_id))
 
-    def stored_run(self, run_id: str) -> StoredRun:
-        """Completed run ``run_id`` (the latest one: its results are the store's latest), read once for a
-        re-render (nlp.records.StoredRun)."""
+    def stored_run(self) -> StoredRun | None:
+        """The latest completed run, read once for a re-render (nlp.records.StoredRun); None before the first."""
+        run_id = self.latest_run_id()
+        if run_id is None:
+            return None
         assignments, clusters = self.latest_results()
         summary = self.run_summary(run_id)
         window = summary.get("window")
