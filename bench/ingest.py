@@ -35,9 +35,9 @@ def child(n: int) -> dict:
         if name == "delta":
             append_delta(work / "feedback.csv")
         start, items, reused = time.perf_counter(), 0, 0
-        for batch in iter_source(source, ingest, work, known=store.items_by_row_hash):
-            store.upsert_items(batch.items, name)
-            store.add_quarantine(batch.quarantine, name)
+        for batch in iter_source(source, ingest, work, known=store.items.by_row_hash):
+            store.items.upsert(batch.items, name)
+            store.items.quarantine(batch.quarantine, name)
             items, reused = items + len(batch.items), reused + batch.reused
         out[name] = {"seconds": round(time.perf_counter() - start, 2), "items": items, "reused_rows": reused,
                      "peak_rss_mb": peak_rss_mb()}

@@ -51,7 +51,7 @@ def _named(store_path: str, languages: tuple[str, ...]) -> list[dict]:
     from nlp.tokenize import tokenize_texts
 
     store = Store(store_path)
-    assigned, _ = store.latest_results()
+    assigned, _ = store.results.latest()
     items = store.table("items")[["item_id", "text", "lang"]]
     frame = assigned[assigned["issue_id"] != "outlier"].merge(items, on="item_id")
     top = frame["issue_id"].value_counts().head(N_ISSUES).index

@@ -47,7 +47,7 @@ def item_themes(texts: pd.Series, sentences: list[tuple[str, str]]) -> pd.Series
 def alert_themes(store, runs: list[dict], ordered: list[str]) -> dict[tuple[str, str], str | None]:
     """(run_id, issue_id) -> the generator's theme of most of the alerted issue's items in that run (None when no
     theme holds half of them)."""
-    items = store.items()[["item_id", "text"]]
+    items = store.items.read()[["item_id", "text"]]
     theme_of = dict(zip(items["item_id"], item_themes(items["text"].astype(str), generator_themes())))
     out = {}
     for run, run_id in zip(runs, ordered):
@@ -80,7 +80,7 @@ def measures(runs: list[dict], store_path: str) -> dict:
     from nlp.store import Store
 
     store = Store(store_path)
-    history = dict(zip(store.issue_states()["issue_id"], store.issue_states()["label_history"]))
+    history = dict(zip(store.results.issue_states()["issue_id"], store.results.issue_states()["label_history"]))
     events = store.table("issue_events")
     per_run = events.groupby("run_id")["event"].apply(list)
     ordered = store.table("runs", "WHERE status = 'completed' ORDER BY started_at")["run_id"].tolist()

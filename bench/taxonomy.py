@@ -47,7 +47,7 @@ def main() -> dict:
     first = nightly(_config(tmp / "first", None), until=weeks[0])
     from nlp.store import Store
 
-    states = Store(tmp / "first" / "koe.duckdb").issue_states().sort_values("size", ascending=False)
+    states = Store(tmp / "first" / "koe.duckdb").results.issue_states().sort_values("size", ascending=False)
     ranked = _ranked(first).sort_values("score", ascending=False)
     ids = ranked["issue_id"].tolist() + [i for i in states["issue_id"] if i not in set(ranked["issue_id"])]
     keep, merged = ids[:2]

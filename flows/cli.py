@@ -270,7 +270,7 @@ def taxonomy(config: ConfigOpt = Path("configs/default.yaml")):
     store = Store(cfg.store.path)
     if not store.path.exists():
         _fail(f"no store at {cfg.store.path}: run `koe run --config {config}` first", 2)
-    typer.echo(starting_file(store.issue_states(), [s.key for s in cfg.stages.stages]), nl=False)
+    typer.echo(starting_file(store.results.issue_states(), [s.key for s in cfg.stages.stages]), nl=False)
 
 
 @app.command()

@@ -56,7 +56,7 @@ def embed_items(cfg: PipelineConfig, items: pd.DataFrame, tokens: list[Tokens],
         spec = space_spec(lang, cfg.embed)
         model_key = get_embedder(spec).model_key
         hashes = items["content_hash"].iloc[idx].tolist()
-        cached = store.cached_embeddings(hashes, model_key)
+        cached = store.cache.embeddings(hashes, model_key)
         # one row per distinct new text, so a text's vector never depends on which batch it fell in
         first_of = {h: i for i, h in reversed(list(zip(idx, hashes))) if h not in cached}
         todo = sorted(first_of.values())
@@ -69,7 +69,7 @@ def embed_items(cfg: PipelineConfig, items: pd.DataFrame, tokens: list[Tokens],
         # them in the cache, and the next run embeds only the rest (in the same partitions: the saved ones are
         # always a prefix of todo)
         for part, new in zip(parts, iter_partitions(runner, embed_partition, calls)):
-            store.save_embeddings(new_hashes[part.start:part.stop], new, model_key)
+            store.cache.save_embeddings(new_hashes[part.start:part.stop], new, model_key)
             cached.update(zip(new_hashes[part.start:part.stop], new))
             fresh += len(part)
             if len(parts) > 1:

@@ -29,9 +29,9 @@ def ingest_sources(cfg: PipelineConfig, run_id: str, base_dir: Path) -> IngestSu
     logger, store, sources = get_run_logger(), Store(cfg.store.path), {}
     for source in cfg.sources:
         counts, encoding, reasons = dict.fromkeys(INGEST_COUNTS, 0), None, []
-        for batch in iter_source(source, cfg.ingest, base_dir, known=store.items_by_row_hash):
-            new, updated = store.upsert_items(batch.items, run_id)
-            counts["new_quarantined"] += store.add_quarantine(batch.quarantine, run_id)
+        for batch in iter_source(source, cfg.ingest, base_dir, known=store.items.by_row_hash):
+            new, updated = store.items.upsert(batch.items, run_id)
+            counts["new_quarantined"] += store.items.quarantine(batch.quarantine, run_id)
             for key, value in (("rows_read", batch.rows_read), ("items", len(batch.items)), ("new_items", new),
                                ("updated_items", updated), ("duplicates_in_file", batch.duplicates_in_file),
                                ("quarantined", len(batch.quarantine)), ("reused_rows", batch.reused)):
@@ -61,10 +61,10 @@ def load_items(cfg: PipelineConfig, since: str | None, until: str | None
     end = (pd.Timestamp(until).tz_localize(tz) + pd.Timedelta(days=1)) if until else None
     start = pd.Timestamp(since).tz_localize(tz) if since else None
     if start is None and cfg.cluster.window_days:
-        known = store.created_range()
+        known = store.items.created_range()
         newest = end if end is not None else (known[1] if known else None)
         start = None if newest is None else newest - pd.Timedelta(days=cfg.cluster.window_days)
-    items = store.items(start, end)
+    items = store.items.read(start, end)
     get_run_logger().info("analysing %d items (%s .. %s)", len(items), start or "start", end or "latest")
     return items, [None if t is None else t.tz_convert("UTC").isoformat() for t in (start, end)]
 
@@ -89,7 +89,7 @@ def load_prior_run(cfg: PipelineConfig, run_id: str) -> PriorRun:
 def replay_dates(cfg: PipelineConfig, since: str | None, until: str | None, every_days: int) -> list[str]:
     """The end dates of a backfill: every ``every_days`` days from ``since`` (default: a week after the oldest
     item) to ``until`` (default: the newest item's date), both included."""
-    known = Store(cfg.store.path).created_range()
+    known = Store(cfg.store.path).items.created_range()
     if known is None:
         return []
     oldest, newest = (t.tz_convert(cfg.ingest.timezone).tz_localize(None).normalize() for t in known)

@@ -51,7 +51,7 @@ def _nightly(cfg: PipelineConfig, run: dict, since: str | None, until: str | Non
     if items.empty:  # nothing in the window: say so, publish nothing
         summary = {"run_id": run["run_id"], "report": None, "files": {}, "items": 0, "alerts": [],
                    "ingest": ingest.as_dict()}
-        Store(cfg.store.path).finish_run(run["run_id"], pd.Timestamp.now(tz="UTC"), summary, status="empty")
+        Store(cfg.store.path).runs.finish(run["run_id"], pd.Timestamp.now(tz="UTC"), summary, status="empty")
         return summary
     with partition_runner(cfg) as runner:  # runner: dask maps the tokenize and embed partitions over workers
         with _timed(run, "tokenize"):
@@ -82,7 +82,7 @@ def publish(cfg: PipelineConfig, run: dict, items: pd.DataFrame, assignments: pd
             seen_before: set[str] | None, history: pd.DataFrame, record: bool = True) -> dict:
     """Rank, write the report and (``record``) close the run in the store; shared by ``nightly`` and ``koe
     report``, which leaves the run's record as its run wrote it. ``seen_before``: the item ids of the run before
-    (Store.items_seen_before); ``history``: every stored item's latest result (Store.history)."""
+    (store.runs.items_seen_before); ``history``: every stored item's latest result (store.results.history)."""
     with _timed(run, "rank"):
         tables = tasks.rank_items(cfg, items, assignments, clusters, issues, answers, seen_before, history)
     meta = {**_meta(cfg, run, items, ingest), "n_answers_only": int(len(answers)),
@@ -99,14 +99,14 @@ def publish(cfg: PipelineConfig, run: dict, items: pd.DataFrame, assignments: pd
                "alerts": tables.alerts[["issue_id", "alert"]].to_dict(orient="records"), **run["plan"].summary(),
                "ingest": ingest.as_dict(), "window": run["window"]}
     if record:
-        Store(cfg.store.path).finish_run(run["run_id"], pd.Timestamp.now(tz="UTC"), summary)
+        Store(cfg.store.path).runs.finish(run["run_id"], pd.Timestamp.now(tz="UTC"), summary)
     return summary
 
 
 def _start_run(cfg: PipelineConfig, until: str | None = None) -> dict:
     now = pd.Timestamp.now(tz="UTC")
     run_id = f"{now:%Y%m%dT%H%M%S%f}-{stable_hash(cfg.model_dump_json(), length=6)}"
-    Store(cfg.store.path).start_run(run_id, now, cfg.model_dump())
+    Store(cfg.store.path).runs.start(run_id, now, cfg.model_dump())
     return _run(cfg, run_id, until)
 
 
@@ -126,7 +126,7 @@ def _recorded(cfg: PipelineConfig, run_id: str):
     except BaseException as exc:
         status, why = _ending(exc)
         try:
-            Store(cfg.store.path).finish_run(run_id, pd.Timestamp.now(tz="UTC"), {"error": why}, status=status)
+            Store(cfg.store.path).runs.finish(run_id, pd.Timestamp.now(tz="UTC"), {"error": why}, status=status)
         except Exception:  # noqa: BLE001 - the store itself may be what failed; the first error is the one to see
             pass
         raise

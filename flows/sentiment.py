@@ -59,7 +59,7 @@ def _sentiment_head(cfg: PipelineConfig, items: pd.DataFrame, tokens: list[Token
     rated = np.flatnonzero(~np.isnan(labels))
     rated = rated[np.argsort(items["content_hash"].iloc[rated].to_numpy(), kind="stable")]  # fit in a fixed order
     key = ratings_key(items["content_hash"].iloc[rated].tolist(), labels[rated], embedder.model_key, cfg.sentiment)
-    blob = store.sentiment_head(key)
+    blob = store.cache.sentiment_head(key)
     if blob is not None:
         return SentimentHead.from_bytes(blob), {**plan, "head": "ratings", "head_key": key, "cached": True}
     texts, langs = items["text"].iloc[rated].tolist(), items["lang"].iloc[rated].tolist()
@@ -70,7 +70,7 @@ def _sentiment_head(cfg: PipelineConfig, items: pd.DataFrame, tokens: list[Token
     rules = np.array([text_sentiment(t, tok) for t, tok in zip(texts, rated_tokens)], dtype=float)
     vectors = _head_vectors(cfg, store, embedder, texts, rated_tokens, items["content_hash"].iloc[rated].tolist())
     head = fit_ratings_head(vectors, rules, labels[rated], embedder.model_key, cfg.sentiment)
-    store.save_sentiment_head(key, len(rated), head.to_bytes())
+    store.cache.save_sentiment_head(key, len(rated), head.to_bytes())
     return head, {**plan, "head": "ratings", "head_key": key, "cached": False}
 
 
@@ -98,11 +98,11 @@ def _head_vectors(cfg: PipelineConfig, store: Store, embedder, texts: list[str],
         return np.zeros((0, 0), dtype=np.float32)
     if hashes is None:
         return embed_texts(texts, tokens, embedder, cfg.embed.chunk_size)
-    cached = store.cached_embeddings(hashes, embedder.model_key)
+    cached = store.cache.embeddings(hashes, embedder.model_key)
     first = {h: k for k, h in reversed(list(enumerate(hashes))) if h not in cached}
     todo = sorted(first.values())
     if todo:
         new = embed_texts([texts[k] for k in todo], [tokens[k] for k in todo], embedder, cfg.embed.chunk_size)
-        store.save_embeddings([hashes[k] for k in todo], new, embedder.model_key)
+        store.cache.save_embeddings([hashes[k] for k in todo], new, embedder.model_key)
         cached.update(zip((hashes[k] for k in todo), new))
     return np.vstack([cached[h] for h in hashes]).astype(np.float32)

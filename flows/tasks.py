@@ -44,7 +44,7 @@ def analysis_scope(cfg: PipelineConfig, items: pd.DataFrame, plan: RunPlan, prio
     embedded = set()
     for name in space.unique():
         hashes = items.loc[(space == name).to_numpy(), "content_hash"].tolist()
-        embedded |= store.cached_hashes(hashes, get_embedder(space_spec(name, cfg.embed)).model_key)
+        embedded |= store.cache.embedded(hashes, get_embedder(space_spec(name, cfg.embed)).model_key)
     scope = delta_scope(items, prior.assignments, embedded, plan.as_of, cfg.cluster)
     get_run_logger().info("delta: %d of %d items are new, changed or recent outliers", int(scope.sum()), len(items))
     return scope
@@ -161,7 +161,7 @@ def pinned_items(cfg: PipelineConfig, items: pd.DataFrame, assigned: pd.DataFram
 @task(retries=2, retry_delay_seconds=5)
 def save_results(cfg: PipelineConfig, run_id: str, assignments: pd.DataFrame, clusters: pd.DataFrame,
                  issues: pd.DataFrame, events: pd.DataFrame) -> None:
-    Store(cfg.store.path).save_results(run_id, assignments, clusters, issues, events)
+    Store(cfg.store.path).results.save(run_id, assignments, clusters, issues, events)
 
 
 @task

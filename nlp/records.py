@@ -17,9 +17,9 @@ class PriorRun:
     until the run completes.
 
     ``run_id``: the latest completed run (None before the first); ``last_full_fit``: the summary of the latest
-    completed full fit (None before the first); ``issues``: every known issue's state (Store.issue_states);
-    ``assignments`` and ``clusters``: the latest completed run's results (Store.latest_results); ``history``:
-    every stored item with its most recent result (Store.history, the trends' basis); ``seen_before``: the item
+    completed full fit (None before the first); ``issues``: every known issue's state (store.results.issue_states);
+    ``assignments`` and ``clusters``: the latest completed run's results (store.results.latest); ``history``:
+    every stored item with its most recent result (store.results.history, the trends' basis); ``seen_before``: the item
     ids of the latest completed run before this one (None when there is none: the follow-up queue marks none
     new)."""
 
@@ -46,7 +46,7 @@ class PriorRun:
 class StoredRun:
     """A completed run as the store keeps it, read once for a re-render (nlp.store.Store.stored_run).
 
-    ``summary``: what the run was closed with (Store.run_summary); ``assignments`` and ``clusters``: its results;
+    ``summary``: what the run was closed with (store.runs.summary); ``assignments`` and ``clusters``: its results;
     ``items``: the stored items of its window (``summary["window"]``, [start, end) in UTC; every stored item for
     a run recorded before koe kept it); ``issues``: every known issue's state; ``events``: the run's issue events;
     ``first_run``: no run completed before it; ``seen_before`` and ``history`` as in PriorRun."""
@@ -207,7 +207,7 @@ class IngestSummary:
 
     @classmethod
     def from_run_summary(cls, summary: dict, stored: int) -> IngestSummary:
-        """What a completed run read, from its summary (Store.run_summary); a summary written before koe kept it
+        """What a completed run read, from its summary (store.runs.summary); a summary written before koe kept it
         gives its totals as one source, "(from store)", holding the ``stored`` items it analysed."""
         if "ingest" in summary:
             return cls({name: SourceIngest(**{k: v for k, v in read.items() if k != "already_stored"})

@@ -34,7 +34,7 @@ def purge_source(store: Store, name: str, run_id: str, at: pd.Timestamp) -> dict
         # heads fitted on ratings may have learned from the source's items: all go, the next run fits afresh
         "sentiment_heads": ("DELETE FROM sentiment_heads", []),
     }
-    with store.transaction() as con:
+    with store.db.transaction() as con:
         counts = {table: int(con.execute(sql, params).fetchone()[0]) for table, (sql, params) in steps.items()}
         con.execute("INSERT INTO runs VALUES (?, ?, ?, 'purge', NULL, ?)",
                     [run_id, at.to_pydatetime(), at.to_pydatetime(),
@@ -46,7 +46,7 @@ def stored_sources(store: Store) -> list[str]:
     """The sources that have items or quarantined rows in the store."""
     if not store.path.exists():
         return []
-    with store.connect(read_only=True) as con:
+    with store.db.connect(read_only=True) as con:
         rows = con.execute("SELECT source_name FROM items UNION SELECT source_name FROM quarantine "
                            "ORDER BY 1").fetchall()
     return [r[0] for r in rows]
@@ -65,7 +65,7 @@ def inspect_store(store: Store) -> list[tuple[bool, str]]:
     if not real.exists():
         return findings + [(True, "no store file yet: the first run creates it")]
     try:
-        with store.connect(read_only=True) as con:
+        with store.db.connect(read_only=True) as con:
             findings += _table_findings(con)
     except (StoreError, StoreLockedError) as exc:
         findings.append((False, str(exc)))

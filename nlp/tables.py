@@ -30,7 +30,7 @@ def report_tables(cfg: PipelineConfig, taxonomy: Taxonomy, items: pd.DataFrame, 
     events, labels of every known issue and whether this is the first run; ``answers``: survey answers without a
     comment (they count in the metrics and the follow-up queue only); ``seen_before``: the item ids of the run
     before (the follow-up queue marks the others new); ``stored``: every stored item with its latest result
-    (Store.history), for issue trends beyond the window."""
+    (store.results.history), for issue trends beyond the window."""
     scored = scored_items(items, assignments)
     # the analysts' taxonomy (renames, merges, splits, stages, noise), after the issues were identified
     scored, clusters, taxonomy = apply_taxonomy(taxonomy, scored, clusters, set(issues.labels), cfg.report.language)

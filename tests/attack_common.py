@@ -29,8 +29,8 @@ def read_rows(path, ingest=IngestConfig(), **kw):
 def stored(tmp_path, batch):
     """The batch written to a real store (a row that cannot be stored fails here)."""
     store = Store(tmp_path / "s.duckdb")
-    store.upsert_items(batch.items, "run")
-    store.add_quarantine(batch.quarantine, "run")
+    store.items.upsert(batch.items, "run")
+    store.items.quarantine(batch.quarantine, "run")
     return store
 
 

@@ -27,9 +27,9 @@ def _seeded_store(tmp_path) -> Store:
         path.write_text(f"id,date,body\n{name}1,2026-11-01,配送が遅い {name}\n{name}2,xx,日付なし\n", encoding="utf-8")
         batch = read_source(SourceConfig(name=name, kind="review", path=str(path), columns=MAP), IngestConfig(),
                             tmp_path, now=NOW)
-        store.upsert_items(batch.items, "r0")
-        store.add_quarantine(batch.quarantine, "r0")
-        store.save_embeddings(batch.items["content_hash"].tolist(), [[1.0, 0.0]], "m")
+        store.items.upsert(batch.items, "r0")
+        store.items.quarantine(batch.quarantine, "r0")
+        store.cache.save_embeddings(batch.items["content_hash"].tolist(), [[1.0, 0.0]], "m")
     return store
 
 
@@ -40,7 +40,7 @@ def test_koe_purge_deletes_one_sources_items_quarantine_and_vectors_and_records_
     result = cli.invoke(app, ["purge", "--source", "old", "--config", config])
     assert result.exit_code == 0, result.output
     assert "1 items, 1 quarantined rows" in result.output
-    assert store.items()["source_name"].tolist() == ["keep"]
+    assert store.items.read()["source_name"].tolist() == ["keep"]
     assert store.table("quarantine")["source_name"].tolist() == ["keep"]
     assert len(store.table("embeddings")) == 1
     ledger = store.table("runs", "WHERE status = 'purge'")
@@ -51,7 +51,7 @@ def test_koe_purge_deletes_one_sources_items_quarantine_and_vectors_and_records_
 
 def test_koe_report_during_a_run_fails_at_once_and_leaves_the_runs_record_alone(tmp_path):
     store = _seeded_store(tmp_path)
-    store.start_run("r1", NOW, {})
+    store.runs.start("r1", NOW, {})
     config = config_file(tmp_path, [])
     with store.run_lock():  # as if the run were in progress in another process
         before = store.table("runs")
@@ -89,7 +89,7 @@ def test_a_broken_store_ends_in_one_line_naming_the_file_and_what_to_do(tmp_path
 
     path = _bad_store(tmp_path, kind)
     with pytest.raises(StoreError, match="restore it from a backup") as caught:
-        Store(path).items()
+        Store(path).items.read()
     assert str(path) in str(caught.value) and "\n" not in str(caught.value)
     (tmp_path / "r.csv").write_text("id,date,body\nr1,2026-11-01,配送が遅い\n", encoding="utf-8")
     config = config_file(tmp_path, [{"name": "a", "kind": "review", "path": str(tmp_path / "r.csv"), "columns": MAP}])

@@ -40,8 +40,8 @@ def test_the_sample_in_one_space_gives_issues_holding_both_languages(tmp_path, p
     config = sample_config(tmp_path, embed={"space": "bilingual"}, cluster={"center": "per_language"})
     nightly(str(config))
     store = Store(load_config(config).store.path)
-    assignments, clusters = store.latest_results()
-    items = store.items()[["item_id", "lang"]]
+    assignments, clusters = store.results.latest()
+    items = store.items.read()[["item_id", "lang"]]
     members = assignments[assignments["issue_id"] != "outlier"].merge(items, on="item_id")
     assert members["issue_id"].str.startswith("en+ja-").all()
     both = members.groupby("issue_id")["lang"].nunique()
@@ -50,7 +50,7 @@ def test_the_sample_in_one_space_gives_issues_holding_both_languages(tmp_path, p
     for verbatims in clusters.set_index("issue_id").loc[bilingual, "verbatims"]:
         marked = [v.startswith("(en) ") for v in verbatims]
         assert any(marked) and marked == sorted(marked)  # the Japanese ones first, then the English ones
-    states = store.issue_states()
+    states = store.results.issue_states()
     assert len(set(states["model_key"])) == 1 and states["model_key"].iloc[0].startswith("use.v1+spm:")
 
 

@@ -28,7 +28,7 @@ import os, signal, sys, types
 
 import nlp.report.write as report_write
 from flows.nightly import nightly
-from nlp.store import Store
+from nlp.store.cache import Cache
 
 where, config = sys.argv[1], sys.argv[2]
 calls = []
@@ -39,18 +39,18 @@ def die():
 if where == "embed":
     # embeddings are saved a partition at a time: the first space's partitions are saved, and so is the second
     # space's first one; its second partition is killed inside its transaction, half its rows written
-    save = Store.save_embeddings
+    save = Cache.save_embeddings
 
     def save_embeddings(self, hashes, vectors, model_key):
         calls.append(model_key)
         if model_key == calls[0] or calls.count(model_key) < 2:
             return save(self, hashes, vectors, model_key)
-        with self.transaction() as con:
+        with self.db.transaction() as con:
             for h, v in zip(hashes[:len(hashes) // 2], vectors):
                 con.execute("INSERT INTO embeddings VALUES (?, ?, ?, ?)", [h, model_key, len(v), v.tobytes()])
             die()
 
-    Store.save_embeddings = save_embeddings
+    Cache.save_embeddings = save_embeddings
 elif where == "publish":
     # the first report file is renamed into place; the second is written to its temporary name, then killed
     def replace(src, dst):
@@ -185,19 +185,19 @@ def _results(run_id: str, label: str) -> dict:
 
 def test_issue_states_change_only_when_a_run_completes_and_a_dead_run_is_closed_by_the_next(tmp_path):
     store, now = Store(tmp_path / "s.duckdb"), pd.Timestamp.now(tz="UTC")
-    store.start_run("run1", now, {})
-    store.save_results("run1", **_results("run1", "配送"))
-    assert store.issue_states().empty  # not before the run completes
-    store.finish_run("run1", now, {})
-    assert store.issue_states()["label"].tolist() == ["配送"]
+    store.runs.start("run1", now, {})
+    store.results.save("run1", **_results("run1", "配送"))
+    assert store.results.issue_states().empty  # not before the run completes
+    store.runs.finish("run1", now, {})
+    assert store.results.issue_states()["label"].tolist() == ["配送"]
 
-    store.start_run("run2", now, {})  # then dies before finish_run
-    store.save_results("run2", **_results("run2", "遅延"))
-    assert store.issue_states()["label"].tolist() == ["配送"]
+    store.runs.start("run2", now, {})  # then dies before finish_run
+    store.results.save("run2", **_results("run2", "遅延"))
+    assert store.results.issue_states()["label"].tolist() == ["配送"]
     with store.run_lock():  # the next run takes the lock
         assert _runs(store) == {"run1": "completed", "run2": "crashed"}
     for table in ("assignments", "clusters", "issue_events"):
         assert set(store.table(table)["run_id"]) == {"run1"}, table
     assert store.table("pending_issues").empty
-    assert store.issue_states()["last_seen_run"].tolist() == ["run1"]
+    assert store.results.issue_states()["last_seen_run"].tolist() == ["run1"]
     assert "crashed" in store.table("runs", "WHERE run_id = 'run2'")["summary_json"].iloc[0]

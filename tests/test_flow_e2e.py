@@ -171,7 +171,7 @@ def test_an_empty_window_says_so_and_publishes_nothing(tmp_path, prefect_harness
 
     summary = nightly(str(sample_config(tmp_path)), since="2030-01-01")
     assert summary["items"] == 0 and summary["report"] is None
-    assert Store(str(tmp_path / "koe.duckdb")).latest_run_id() is None  # an empty run is not a completed one
+    assert Store(str(tmp_path / "koe.duckdb")).runs.latest_id() is None  # an empty run is not a completed one
 
 
 def test_a_second_run_on_the_same_store_fails_at_once_with_a_clear_message(tmp_path, prefect_harness):
@@ -183,7 +183,7 @@ def test_a_second_run_on_the_same_store_fails_at_once_with_a_clear_message(tmp_p
     with store.run_lock():  # as if a run were in progress in another process
         with pytest.raises(StoreLockedError, match="another koe run"):
             nightly(str(config))
-    assert not (tmp_path / "koe.duckdb").exists() or store.latest_run_id() is None  # it wrote nothing
+    assert not (tmp_path / "koe.duckdb").exists() or store.runs.latest_id() is None  # it wrote nothing
 
 
 def test_cx_metrics_impact_followup_listening_and_abuse(runs):

@@ -27,9 +27,9 @@ def _source(tmp_path, rows: list[dict], name="r.csv") -> SourceConfig:
 
 def _ingest(store: Store, source: SourceConfig, tmp_path, now=NOW, batch_size=100) -> dict:
     counts = {"rows": 0, "items": 0, "new": 0, "updated": 0, "reused": 0, "dupes": 0, "quarantined": 0}
-    for batch in iter_source(source, IngestConfig(batch_size=batch_size), tmp_path, now, store.items_by_row_hash):
-        new, updated = store.upsert_items(batch.items, "run")
-        store.add_quarantine(batch.quarantine, "run")
+    for batch in iter_source(source, IngestConfig(batch_size=batch_size), tmp_path, now, store.items.by_row_hash):
+        new, updated = store.items.upsert(batch.items, "run")
+        store.items.quarantine(batch.quarantine, "run")
         for key, value in (("rows", batch.rows_read), ("items", len(batch.items)), ("new", new),
                            ("updated", updated), ("reused", batch.reused), ("dupes", batch.duplicates_in_file),
                            ("quarantined", len(batch.quarantine))):
@@ -68,10 +68,10 @@ def test_a_changed_row_is_parsed_again_and_updates_its_item(tmp_path):
     rows[5] = {**rows[5], "text": "ログインできない"}
     counts = _ingest(store, _source(tmp_path, rows), tmp_path)
     assert counts["updated"] == 1 and counts["reused"] == 316 and counts["new"] == 0
-    assert (store.items()["text"] == "ログインできない").sum() == 1
+    assert (store.items.read()["text"] == "ログインできない").sum() == 1
     # and back: the old row is not taken for the item as it is stored now
     counts = _ingest(store, _source(tmp_path, _rows(320)), tmp_path)
-    assert counts["updated"] == 1 and (store.items()["text"] == "ログインできない").sum() == 0
+    assert counts["updated"] == 1 and (store.items.read()["text"] == "ログインできない").sum() == 0
 
 
 def test_a_row_quarantined_for_now_becomes_an_item_later(tmp_path):

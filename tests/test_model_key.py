@@ -84,17 +84,17 @@ def test_a_store_without_model_keys_is_migrated_and_keeps_its_issues(tmp_path):
         con.execute("INSERT INTO issues VALUES ('ja-0001', 'ja', 'l', '[]', 4, 'active', 'r0', 'r0', "
                     "'2026-11-01', '2026-11-01', '[]', ?, 0.5)", [E[0].tobytes()])
     store = Store(path)
-    with store.connect():
+    with store.db.connect():
         pass
-    states = store.issue_states()
+    states = store.results.issue_states()
     assert states["issue_id"].tolist() == ["ja-0001"] and states["model_key"].tolist() == [None]
-    store.start_run("r1", pd.Timestamp("2026-11-02", tz="UTC"), {})
+    store.runs.start("r1", pd.Timestamp("2026-11-02", tz="UTC"), {})
     rows = _states(NEW).assign(issue_id="ja-0002")
     empty = pd.DataFrame(columns=["item_id", "issue_id", "centrality", "stage", "stage_score", "sentiment"])
-    store.save_results("r1", empty, pd.DataFrame(columns=["issue_id", "space", "size", "label", "keyphrases",
+    store.results.save("r1", empty, pd.DataFrame(columns=["issue_id", "space", "size", "label", "keyphrases",
                                                           "verbatims"]), rows)
-    store.finish_run("r1", pd.Timestamp("2026-11-02", tz="UTC"), {})
-    assert dict(zip(*store.issue_states()[["issue_id", "model_key"]].T.values)) == {"ja-0001": None, "ja-0002": NEW}
+    store.runs.finish("r1", pd.Timestamp("2026-11-02", tz="UTC"), {})
+    assert dict(zip(*store.results.issue_states()[["issue_id", "model_key"]].T.values)) == {"ja-0001": None, "ja-0002": NEW}
 
 
 def test_a_run_after_the_model_changed_refits_and_keeps_issue_ids(tmp_path, prefect_harness):
@@ -106,11 +106,11 @@ def test_a_run_after_the_model_changed_refits_and_keeps_issue_ids(tmp_path, pref
     ja_v1 = {"by_language": {"en": base["en"].model_dump(), "ja": {"backend": "spacy_vectors.v1", "model": "ja_ginza"}}}
     nightly(str(sample_config(tmp_path, embed=ja_v1)))
     store = Store(tmp_path / "koe.duckdb")
-    before = store.issue_states()
+    before = store.results.issue_states()
     assert set(before.loc[before["space"] == "ja", "model_key"]) == {OLD}
     summary = nightly(str(sample_config(tmp_path)))  # the default: spacy_vectors.v2 for ja
     assert summary["clustering"] == "full"
-    after = store.issue_states()
+    after = store.results.issue_states()
     ja = after[(after["space"] == "ja") & (after["status"] == "active")]
     assert set(ja["model_key"]) == {NEW}
     kept = set(ja["issue_id"]) & set(before.loc[before["space"] == "ja", "issue_id"])

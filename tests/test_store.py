@@ -18,9 +18,9 @@ def _batch(tmp_path):
 
 def test_upsert_is_idempotent(tmp_path):
     store, batch = Store(tmp_path / "s.duckdb"), _batch(tmp_path)
-    assert store.upsert_items(batch.items, "run1") == (3, 0)
-    assert store.upsert_items(batch.items, "run2") == (0, 0)
-    items = store.items()
+    assert store.items.upsert(batch.items, "run1") == (3, 0)
+    assert store.items.upsert(batch.items, "run2") == (0, 0)
+    items = store.items.read()
     assert len(items) == 3 and items["item_id"].is_monotonic_increasing
     pd.testing.assert_series_equal(items.set_index("item_id")["text"].sort_index(),
                                    batch.items.set_index("item_id")["text"].sort_index(), check_dtype=False)
@@ -28,54 +28,54 @@ def test_upsert_is_idempotent(tmp_path):
 
 def test_a_row_whose_text_changed_at_the_source_is_updated(tmp_path):
     store, batch = Store(tmp_path / "s.duckdb"), _batch(tmp_path)
-    store.upsert_items(batch.items, "run1")
+    store.items.upsert(batch.items, "run1")
     changed = batch.items.copy()
     changed.loc[0, "text"], changed.loc[0, "content_hash"] = "配送がとても遅い", "changed"
-    assert store.upsert_items(changed, "run2") == (0, 1)
-    stored = store.items().set_index("item_id")
+    assert store.items.upsert(changed, "run2") == (0, 1)
+    stored = store.items.read().set_index("item_id")
     assert stored.loc[changed.loc[0, "item_id"], "text"] == "配送がとても遅い" and len(stored) == 3
 
 
 def test_items_window(tmp_path):
     store, batch = Store(tmp_path / "s.duckdb"), _batch(tmp_path)
-    store.upsert_items(batch.items, "run1")
+    store.items.upsert(batch.items, "run1")
     since = pd.Timestamp("2026-11-02", tz="Asia/Tokyo")
-    assert len(store.items(since=since)) == 2
-    assert len(store.items(until=since)) == 1
+    assert len(store.items.read(since=since)) == 2
+    assert len(store.items.read(until=since)) == 1
 
 
 def test_quarantine_is_idempotent(tmp_path):
     store = Store(tmp_path / "s.duckdb")
     q = pd.DataFrame([{"source_name": "r", "source_path": "p", "row_number": 3, "reason": "bad",
                        "raw": "mail a@b.com"}])
-    assert store.add_quarantine(q, "run1") == 1
-    assert store.add_quarantine(q, "run2") == 0
+    assert store.items.quarantine(q, "run1") == 1
+    assert store.items.quarantine(q, "run2") == 0
     assert store.table("quarantine")["raw"].tolist() == ["mail a@b.com"]  # redaction happens in read_source
 
 
 def test_embedding_cache_round_trip(tmp_path):
     store = Store(tmp_path / "s.duckdb")
     vecs = np.random.default_rng(0).normal(size=(2, 4)).astype(np.float32)
-    store.save_embeddings(["h1", "h2"], vecs, "m")
-    store.save_embeddings(["h1"], vecs[:1] * 0, "m")  # a second save never overwrites
-    got = store.cached_embeddings(["h1", "h2", "h3"], "m")
+    store.cache.save_embeddings(["h1", "h2"], vecs, "m")
+    store.cache.save_embeddings(["h1"], vecs[:1] * 0, "m")  # a second save never overwrites
+    got = store.cache.embeddings(["h1", "h2", "h3"], "m")
     assert set(got) == {"h1", "h2"} and np.array_equal(got["h1"], vecs[0])
-    assert store.cached_embeddings(["h1"], "other-model") == {}
+    assert store.cache.embeddings(["h1"], "other-model") == {}
 
 
 def test_reading_a_store_that_does_not_exist_yet_finds_no_items(tmp_path):
     store = Store(tmp_path / "new.duckdb")
-    assert store.created_range() is None and store.items().empty
+    assert store.items.created_range() is None and store.items.read().empty
 
 
 def test_a_ticket_resolved_since_the_last_export_is_updated_and_the_same_rows_again_change_nothing(tmp_path):
     store, batch = Store(tmp_path / "s.duckdb"), _batch(tmp_path)
-    store.upsert_items(batch.items, "run1")
+    store.items.upsert(batch.items, "run1")
     later = batch.items.copy()
     later["answered"] = pd.array([True, None, None], dtype="boolean")
-    assert store.upsert_items(later, "run2") == (0, 1)
-    assert store.upsert_items(later, "run3") == (0, 0)
-    assert store.items().set_index("item_id").loc[later.loc[0, "item_id"], "answered"]
+    assert store.items.upsert(later, "run2") == (0, 1)
+    assert store.items.upsert(later, "run3") == (0, 0)
+    assert store.items.read().set_index("item_id").loc[later.loc[0, "item_id"], "answered"]
 
 
 def test_a_store_from_an_older_koe_gets_the_new_columns(tmp_path):
@@ -88,8 +88,8 @@ def test_a_store_from_an_older_koe_gets_the_new_columns(tmp_path):
     con.execute("INSERT INTO items VALUES ('old', 'review', '古い行', '2026-10-01 00:00:00+00', 'r0')")
     con.close()
     store, batch = Store(path), _batch(tmp_path)
-    assert store.upsert_items(batch.items, "run1") == (3, 0)
-    items = store.items()
+    assert store.items.upsert(batch.items, "run1") == (3, 0)
+    items = store.items.read()
     assert len(items) == 4 and list(items.columns) == list(ITEM_COLUMNS)  # every column added since, in order
     assert items.set_index("item_id").loc["old", "text"] == "古い行"
 
@@ -100,14 +100,14 @@ def test_a_store_is_prepared_once_per_schema_version(tmp_path):
     from nlp.store.database import SCHEMA_VERSION
 
     store = Store(tmp_path / "s.duckdb")
-    with store.connect() as con:
+    with store.db.connect() as con:
         assert con.execute("SELECT version FROM koe_schema").fetchall() == [(SCHEMA_VERSION,)]
         con.execute("DROP TABLE quarantine")
-    with store.connect() as con:  # this version: no DDL ran, so the dropped table stays dropped
+    with store.db.connect() as con:  # this version: no DDL ran, so the dropped table stays dropped
         assert con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'quarantine'"
                            ).fetchone()[0] == 0
         con.execute("UPDATE koe_schema SET version = 'older'")
-    with store.connect() as con:  # another version: created and migrated again
+    with store.db.connect() as con:  # another version: created and migrated again
         assert con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'quarantine'"
                            ).fetchone()[0] == 1
         assert con.execute("SELECT version FROM koe_schema").fetchall() == [(SCHEMA_VERSION,)]
@@ -136,18 +136,18 @@ def test_a_store_whose_results_name_clusters_gets_issue_id_and_space(tmp_path):
     con.execute("""INSERT INTO clusters VALUES ('r0', 'en+ja-0001', 'en+ja', 1, '配送', '["配送"]', '["配送が遅い"]')""")
     con.close()
     store = Store(path)
-    with store.connect() as con:  # what a run's first connection does
+    with store.db.connect() as con:  # what a run's first connection does
         columns = {t: [r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE "
                                                  "table_name = ? ORDER BY ordinal_position", [t]).fetchall()]
                    for t in ("assignments", "clusters")}
     assert columns["assignments"][:3] == ["run_id", "item_id", "issue_id"]
     assert columns["clusters"][:4] == ["run_id", "issue_id", "space", "size"] and "cluster_id" not in columns["clusters"]
-    assignments, clusters = store.latest_results()
+    assignments, clusters = store.results.latest()
     assert assignments[["item_id", "issue_id", "stage"]].values.tolist() == [["i1", "en+ja-0001", "delivery"]]
     assert clusters[["issue_id", "space", "size", "label"]].values.tolist() == [["en+ja-0001", "en+ja", 1, "配送"]]
     assert clusters.loc[0, "keyphrases"] == ["配送"] and clusters.loc[0, "names"] == {}
-    assert store.history()[["item_id", "issue_id", "stage"]].values.tolist() == [["i1", "en+ja-0001", "delivery"]]
+    assert store.results.history()[["item_id", "issue_id", "stage"]].values.tolist() == [["i1", "en+ja-0001", "delivery"]]
     assert store.prior_run("r1").members().values.tolist() == [["i1", "en+ja-0001"]]
-    with store.connect():  # migrated once: a second connection finds the new names and renames nothing
+    with store.db.connect():  # migrated once: a second connection finds the new names and renames nothing
         pass
-    assert store.latest_results()[0]["issue_id"].tolist() == ["en+ja-0001"]
+    assert store.results.latest()[0]["issue_id"].tolist() == ["en+ja-0001"]

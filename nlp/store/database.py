@@ -4,7 +4,6 @@ connections and transactions, the run lock, and the one-line errors of a store t
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -145,7 +144,7 @@ def _store_error(path: Path, exc: BaseException) -> Exception:
     return StoreError(f"{path}: cannot open the store ({type(exc).__name__}); run `koe doctor` to see why")
 
 class Database:
-    """A DuckDB file; each method opens a short connection so no lock is held between steps."""
+    """A DuckDB file: short connections (so no lock is held between steps), transactions and the run lock."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
@@ -175,8 +174,9 @@ class Database:
             con.close()
 
     @contextmanager
-    def run_lock(self) -> Iterator[None]:
-        """Held for a whole run: a second run on the same store fails at once with a clear message."""
+    def lock(self) -> Iterator[None]:
+        """A lock file beside the store, held while the context runs: a second holder fails at once with a clear
+        message."""
         import fcntl
         import os
 
@@ -202,27 +202,14 @@ class Database:
         fh.write(f"pid {os.getpid()}, started {pd.Timestamp.now(tz='UTC'):%Y-%m-%d %H:%M:%S} UTC")
         fh.flush()
         try:
-            if self.path.exists():
-                self._close_crashed_runs()
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
             fh.close()
 
-    def _close_crashed_runs(self) -> None:
-        """Runs still 'running' when a run takes the lock died without finishing (killed, or the machine went
-        down): no live process can hold them. Mark them 'crashed' and drop their partial results, so that no
-        later run reads them as a run's."""
-        note = json.dumps({"crashed": "found still running by the next run; its partial results were dropped",
-                           "found_at": f"{pd.Timestamp.now(tz='UTC'):%Y-%m-%d %H:%M:%S} UTC"})
-        with self.transaction() as con:
-            dead = "SELECT run_id FROM runs WHERE status = 'running'"
-            for table in ("assignments", "clusters", "issue_events", "pending_issues"):
-                con.execute(f"DELETE FROM {table} WHERE run_id IN ({dead})")
-            con.execute("UPDATE runs SET status = 'crashed', summary_json = ? WHERE status = 'running'", [note])
-
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection inside one transaction: committed when the context ends, rolled back on any error."""
         with self.connect() as con:
             con.execute("BEGIN TRANSACTION")
             try:

@@ -16,10 +16,13 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-class ItemStore(Database):
-    """Items and quarantine."""
+class Items:
+    """Items and quarantine (``store.items``)."""
 
-    def upsert_items(self, items: pd.DataFrame, run_id: str) -> tuple[int, int]:
+    def __init__(self, db: Database):
+        self.db = db
+
+    def upsert(self, items: pd.DataFrame, run_id: str) -> tuple[int, int]:
         """Insert new items and update those that changed at the source (text, or e.g. a ticket resolved or a
         review answered since the last export); return (new, updated). The same rows again change nothing."""
         if items.empty:
@@ -31,7 +34,7 @@ class ItemStore(Database):
         written = [*cols, "row_hash"]
         updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in written)
         differs = "({}) IS DISTINCT FROM ({})"
-        with self.transaction() as con:
+        with self.db.transaction() as con:
             con.register("incoming", frame)
             new, changed = con.execute(
                 "SELECT count(*) FILTER (WHERE s.item_id IS NULL), count(*) FILTER (WHERE s.item_id IS NOT NULL AND "
@@ -44,14 +47,15 @@ class ItemStore(Database):
                                                   ", ".join(f"EXCLUDED.{c}" for c in written)))
         return int(new), int(changed)
 
-    def items_by_row_hash(self, hashes: list[str]) -> pd.DataFrame:
+    def by_row_hash(self, hashes: list[str]) -> pd.DataFrame:
         """The stored items (with their row_hash) that these source rows gave as they are stored now."""
-        with self.connect(read_only=True) as con:
+        with self.db.connect(read_only=True) as con:
             con.register("wanted", pd.DataFrame({"row_hash": pd.unique(pd.Series(hashes, dtype=object))}))
             frame = con.execute("SELECT i.* EXCLUDE (first_run_id) FROM items i SEMI JOIN wanted USING (row_hash)").df()
         return _typed(frame)[[*ITEM_COLUMNS, "row_hash"]].assign(row_hash=lambda f: f["row_hash"].astype("string"))
 
-    def add_quarantine(self, rows: pd.DataFrame, run_id: str) -> int:
+    def quarantine(self, rows: pd.DataFrame, run_id: str) -> int:
+        """Add quarantined rows (keyed by source, path, row number, reason and raw text); return how many were new."""
         if rows.empty:
             return 0
         frame = rows[list(QUARANTINE_COLUMNS)].copy()
@@ -60,25 +64,25 @@ class ItemStore(Database):
         ])
         frame["first_run_id"] = run_id
         frame = frame.drop_duplicates("quarantine_id")
-        with self.transaction() as con:
+        with self.db.transaction() as con:
             con.register("incoming", frame)
             before = con.execute("SELECT count(*) FROM quarantine").fetchone()[0]
             con.execute("INSERT INTO quarantine SELECT * FROM incoming ON CONFLICT DO NOTHING")
             return con.execute("SELECT count(*) FROM quarantine").fetchone()[0] - before
 
-    def items(self, since: pd.Timestamp | None = None, until: pd.Timestamp | None = None) -> pd.DataFrame:
+    def read(self, since: pd.Timestamp | None = None, until: pd.Timestamp | None = None) -> pd.DataFrame:
         """Items created in [since, until), ordered by item_id (deterministic)."""
         sql, params = "SELECT * EXCLUDE (first_run_id) FROM items WHERE 1=1", []
         if since is not None:
             sql, params = sql + " AND created_at >= ?", params + [since.to_pydatetime()]
         if until is not None:
             sql, params = sql + " AND created_at < ?", params + [until.to_pydatetime()]
-        with self.connect(read_only=True) as con:
+        with self.db.connect(read_only=True) as con:
             frame = con.execute(sql + " ORDER BY item_id", params).df()
         return _typed(frame)[list(ITEM_COLUMNS)]
 
     def created_range(self) -> tuple[pd.Timestamp, pd.Timestamp] | None:
         """The oldest and newest item dates (UTC), without reading the items; None when there are none."""
-        with self.connect(read_only=True) as con:
+        with self.db.connect(read_only=True) as con:
             first, last = con.execute("SELECT min(created_at), max(created_at) FROM items").fetchone()
         return None if first is None else (pd.Timestamp(first).tz_convert("UTC"), pd.Timestamp(last).tz_convert("UTC"))

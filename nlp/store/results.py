@@ -1,5 +1,4 @@
-"""Each run's results (assignments, clusters, issue events) and the known issues' states; what a run finds in
-the store before it starts (``prior_run``)."""
+"""Each run's results (assignments, clusters, issue events) and the known issues' states."""
 
 from __future__ import annotations
 
@@ -8,18 +7,22 @@ import json
 import numpy as np
 import pandas as pd
 
-from nlp.records import PriorRun, StoredRun
-from nlp.store.runs import RunLedger
+from nlp.store.database import Database
+from nlp.store.runs import Runs
 
 
-class ResultStore(RunLedger):
-    """Run results and issue states."""
+class Results:
+    """Run results and issue states (``store.results``); the latest results are those of ``runs``' latest
+    completed run."""
 
-    def save_results(self, run_id: str, assignments: pd.DataFrame, clusters: pd.DataFrame,
+    def __init__(self, db: Database, runs: Runs):
+        self.db, self.runs = db, runs
+
+    def save(self, run_id: str, assignments: pd.DataFrame, clusters: pd.DataFrame,
                      issues: pd.DataFrame | None = None, events: pd.DataFrame | None = None) -> None:
         """Replace this run's assignments, clusters, issue events and issue states, in one transaction. The issue
-        states become the known issues when the run completes (finish_run), not before."""
-        with self.transaction() as con:
+        states become the known issues when the run completes (store.runs.finish), not before."""
+        with self.db.transaction() as con:
             for table in ("assignments", "clusters", "issue_events", "pending_issues"):
                 con.execute(f"DELETE FROM {table} WHERE run_id = ?", [run_id])
             if issues is not None and len(issues):
@@ -48,35 +51,26 @@ class ResultStore(RunLedger):
             con.execute("INSERT INTO assignments SELECT * FROM a")
             con.execute("INSERT INTO clusters BY NAME SELECT * FROM c")
 
-    def latest_results(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+    def latest(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         """The latest completed run's assignments (item_id, issue_id, centrality, stage, stage_score,
         sentiment) and clusters (issue_id, space, size, label, keyphrases, verbatims, names: the name in each other report
         language); empty before the first."""
-        run_id = self.latest_run_id()
-        assignments = self.table("assignments", "WHERE run_id = ?", [run_id]).drop(columns="run_id")
-        clusters = self.table("clusters", "WHERE run_id = ?", [run_id]).drop(columns="run_id")
+        run_id = self.runs.latest_id()
+        assignments = self.db.table("assignments", "WHERE run_id = ?", [run_id]).drop(columns="run_id")
+        clusters = self.db.table("clusters", "WHERE run_id = ?", [run_id]).drop(columns="run_id")
         clusters["keyphrases"] = clusters.pop("keyphrases_json").map(json.loads)
         clusters["verbatims"] = clusters.pop("verbatims_json").map(json.loads)
         names = clusters.pop("names_json") if "names_json" in clusters else pd.Series(None, index=clusters.index)
         clusters["names"] = names.map(lambda s: json.loads(s) if isinstance(s, str) else {})  # {} in older stores
         return assignments, clusters
 
-    def latest_members(self, include_outliers: bool = False) -> pd.DataFrame:
-        """item_id, issue_id of the latest completed run (empty before the first)."""
-        run_id = self.latest_run_id()
-        if run_id is None:
-            return pd.DataFrame(columns=["item_id", "issue_id"])
-        where = "WHERE run_id = ?" + ("" if include_outliers else " AND issue_id <> 'outlier'")
-        frame = self.table("assignments", where, [run_id])
-        return frame[["item_id", "issue_id"]]
-
     def issue_states(self) -> pd.DataFrame:
         """Every known issue with its centroid (np.float32), keyphrases (list) and the model_key of the embedder
         whose vectors made its centroid and radius (None for issues stored before koe recorded it)."""
-        if not self.path.exists():
+        if not self.db.path.exists():
             return pd.DataFrame(columns=["issue_id", "space", "label", "keyphrases", "centroid", "radius", "status",
                                          "first_seen_run", "first_seen_at", "label_history", "model_key"])
-        frame = self.table("issues", "ORDER BY issue_id")
+        frame = self.db.table("issues", "ORDER BY issue_id")
         keys = frame["model_key"] if "model_key" in frame else pd.Series(None, index=frame.index)  # read-only, old
         frame["model_key"] = keys.astype(object).where(keys.notna(), None)
         frame["centroid"] = [np.frombuffer(b, dtype=np.float32) for b in frame["centroid"]]
@@ -87,7 +81,7 @@ class ResultStore(RunLedger):
     def history(self) -> pd.DataFrame:
         """Every stored item with its most recent result (issue, stage, sentiment) from any run: the basis
         of trends beyond the current window."""
-        with self.connect(read_only=True) as con:
+        with self.db.connect(read_only=True) as con:
             frame = con.execute("""
                 SELECT i.item_id, i.created_at, i.source_kind, a.issue_id, a.stage, a.sentiment
                 FROM items i JOIN (
@@ -100,25 +94,4 @@ class ResultStore(RunLedger):
 
     def issue_events(self, run_id: str) -> pd.DataFrame:
         """The issue events of run ``run_id`` (run_id, issue_id, event, related_issue, detail)."""
-        return self.table("issue_events", "WHERE run_id = ?", [run_id])
-
-    def prior_run(self, run_id: str) -> PriorRun:
-        """What the store holds before run ``run_id`` completes, read once (nlp.records.PriorRun)."""
-        assignments, clusters = self.latest_results()
-        return PriorRun(run_id=self.latest_run_id(), last_full_fit=self.last_full_fit(), issues=self.issue_states(),
-                        assignments=assignments, clusters=clusters, history=self.history(),
-                        seen_before=self.items_seen_before(run_id))
-
-    def stored_run(self) -> StoredRun | None:
-        """The latest completed run, read once for a re-render (nlp.records.StoredRun); None before the first."""
-        run_id = self.latest_run_id()
-        if run_id is None:
-            return None
-        assignments, clusters = self.latest_results()
-        summary = self.run_summary(run_id)
-        window = summary.get("window")
-        start, end = (None, None) if window is None else (None if t is None else pd.Timestamp(t) for t in window)
-        return StoredRun(run_id=run_id, summary=summary, assignments=assignments, clusters=clusters,
-                         items=self.items(start, end), issues=self.issue_states(), events=self.issue_events(run_id),
-                         first_run=not self.completed_before(run_id), seen_before=self.items_seen_before(run_id),
-                         history=self.history())
+        return self.db.table("issue_events", "WHERE run_id = ?", [run_id])
