@@ -141,6 +141,14 @@ class SegmentsConfig(_Model):
     min_lift: float = Field(default=1.5, gt=1)  # share of the value in the issue / its share in the rest
     alpha: float = Field(default=0.01, gt=0, lt=1)  # family-wise, per run
     top: int = Field(default=3, ge=1)  # values shown per pain point
+    # where to look for a stage's top pain point: the issues its customers also wrote about within
+    # co_occurring_days (the first co_occurring_top), and the first day its daily share rose above rise_factor
+    # times its median share with at least rise_min_count items (once its daily series has rise_min_days days)
+    co_occurring_days: float = Field(default=14.0, gt=0)
+    co_occurring_top: int = Field(default=3, ge=1)
+    rise_factor: float = Field(default=2.0, gt=0)
+    rise_min_count: int = Field(default=3, ge=1)
+    rise_min_days: int = Field(default=3, ge=1)
 
 
 class TaxonomyConfig(_Model):

@@ -87,7 +87,7 @@ def _where(cfg: PipelineConfig, tables: ReportTables, top: pd.Series, labels: di
            issue_names: dict[str, str]) -> dict:
     """Where to look for a stage's top pain point: its segments, the issues that co-occur with it and the
     days it rose on."""
-    look = where_to_look(tables.scored, tables.segment_lift, tables.issue_daily, top["issue_id"])
+    look = where_to_look(tables.scored, tables.segment_lift, tables.issue_daily, top["issue_id"], cfg.segments)
     return {"label": top["label"], "issue_id": top["issue_id"],
             "segments": _segment_chips(tables.segment_lift, top["issue_id"], cfg, labels),
             "co_occurring": [issue_names.get(c["issue_id"], c["issue_id"]) for c in look["co_occurring"]],
