@@ -116,6 +116,7 @@ class ReportConfig(_Model):
     max_verbatims: int = Field(default=50, ge=1)  # per issue in its full verbatim list (the rest counted)
     followup_rows: int = Field(default=20, ge=0)  # first rows of the follow-up queue shown (all in followup.csv)
     impact_rows: int = Field(default=10, ge=1)  # issues in the report's impact ranking
+    todo_rows: int = Field(default=3, ge=0)  # pain points in the report's to-do list, best score first
 
 
 class ScheduleConfig(_Model):

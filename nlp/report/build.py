@@ -33,7 +33,7 @@ def build_report(cfg: PipelineConfig, tables: ReportTables, meta: dict) -> dict:
     stages = [stage for key in names
               if (stage := _stage(cfg, tables, key, names[key], weeks, labels, issue_names)) is not None]
     todo = sorted((dict(p, stage_name=s["name"], stage_key=s["key"]) for s in stages for p in s["pain_points"]),
-                  key=lambda p: -p["score"])[:3]
+                  key=lambda p: -p["score"])[:cfg.report.todo_rows]
     return {
         "meta": meta, "labels": labels, "language": cfg.report.language,
         "title": cfg.report.title, "weeks": [str(w) for w in weeks], "stages": stages,
