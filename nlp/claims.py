@@ -132,49 +132,72 @@ def en_claims(doc) -> list[Claim]:
         subject_text = (_en_chunk(subject) if subject is not None and subject.pos_ in ("NOUN", "PROPN")
                         and _word(subject) else "")
         negation = next((k for k in kids if k.dep_ == "neg"), None)
-        modal = next((k for k in kids if k.dep_ == "aux" and k.lemma_ in ("can", "could", "will", "would")), None)
         complement = next((k for k in kids if k.dep_ in _EN_COMPLEMENT
                            or (k.dep_ == "advmod" and k.lower_ in _EN_MANNER and k.lower_ != "never")), None)
         if head.lemma_ == "be":  # "delivery was late", "food wasn't hot"
-            if complement is None or not subject_text or (
-                    complement.pos_ not in ("ADJ", "NOUN", "VERB") and complement.lower_ not in _EN_MANNER):
-                continue  # "ads is much": no quality named
-            verb = head.lower_ + ("n't" if negation is not None and negation.lower_ != "never" else "")
-            words = [subject_text, verb, *(["never"] if negation is not None and negation.lower_ == "never" else []),
-                     _en_chunk(complement)]
-            key = [subject_text, "be", "-" if negation is not None else "+", complement.lemma_]
+            parts = _en_be_claim(head, subject_text, negation, complement)
         else:
-            words, key = ([subject_text], [subject_text]) if subject_text else ([], [])
-            if negation is not None:
-                aux = next((k for k in kids if k.dep_ in ("aux", "auxpass") and k.lower_ in _EN_NEGATED_AUX), None)
-                if modal is not None:
-                    words.append(_EN_NEGATED_MODAL.get(modal.lower_, "can't"))
-                elif negation.lower_ == "never":
-                    words.append("never")
-                else:  # does not work -> doesn't work, has not arrived -> hasn't arrived
-                    words.append(_EN_NEGATED_AUX[aux.lower_] if aux is not None else "not")
-                key.append("-")
-            words.append(head.lower_)
-            key.append(head.lemma_)
-            for k in kids:
-                if k.dep_ == "prt" or (k.dep_ == "xcomp" and k.tag_ == "VBG"):  # keeps crashing
-                    words.append(k.lower_)
-                    key.append(k.lemma_)
-            obj = next((k for k in kids if k.dep_ == "dobj" and k.pos_ in ("NOUN", "PROPN")), None)
-            if obj is not None:
-                words.append(_en_chunk(obj))
-                key.append(obj.lemma_)
-            if complement is not None:
-                words.append(complement.lower_)
-                key.append(complement.lemma_)
-            if head.lemma_ in _EN_WEAK_VERBS and obj is None and complement is None:
-                continue  # "I love", "they said": nothing to name
+            parts = _en_verb_claim(head, kids, subject_text, negation, complement)
+        if parts is None:
+            continue
+        words, key = parts
         if not all(_WORD.fullmatch(w) for w in " ".join(words).split()):
             continue  # "delayed huh http://t.co/...": a URL or a symbol is no part of a name
         text = " ".join(w for w in words if w)
         if 2 <= len(text.split()) <= 5 and len(text) <= 40:
             out.append(Claim("|".join(key).lower(), text))
     return out
+
+
+def _en_be_claim(head, subject_text: str, negation, complement) -> tuple[list[str], list[str]] | None:
+    """The words and key of a claim whose predicate is "be" + a quality ("delivery was late"); None when no
+    quality is named ("ads is much") or there is no subject."""
+    if complement is None or not subject_text or (
+            complement.pos_ not in ("ADJ", "NOUN", "VERB") and complement.lower_ not in _EN_MANNER):
+        return None
+    verb = head.lower_ + ("n't" if negation is not None and negation.lower_ != "never" else "")
+    words = [subject_text, verb, *(["never"] if negation is not None and negation.lower_ == "never" else []),
+             _en_chunk(complement)]
+    key = [subject_text, "be", "-" if negation is not None else "+", complement.lemma_]
+    return words, key
+
+
+def _en_verb_claim(head, kids: list, subject_text: str, negation,
+                   complement) -> tuple[list[str], list[str]] | None:
+    """The words and key of a claim whose predicate is a verb ("order never arrived", "app keeps crashing",
+    "charged twice"); None for a weak verb with nothing to name ("I love", "they said")."""
+    words, key = ([subject_text], [subject_text]) if subject_text else ([], [])
+    if negation is not None:
+        words.append(_en_negation(kids, negation))
+        key.append("-")
+    words.append(head.lower_)
+    key.append(head.lemma_)
+    for k in kids:
+        if k.dep_ == "prt" or (k.dep_ == "xcomp" and k.tag_ == "VBG"):  # keeps crashing
+            words.append(k.lower_)
+            key.append(k.lemma_)
+    obj = next((k for k in kids if k.dep_ == "dobj" and k.pos_ in ("NOUN", "PROPN")), None)
+    if obj is not None:
+        words.append(_en_chunk(obj))
+        key.append(obj.lemma_)
+    if complement is not None:
+        words.append(complement.lower_)
+        key.append(complement.lemma_)
+    if head.lemma_ in _EN_WEAK_VERBS and obj is None and complement is None:
+        return None
+    return words, key
+
+
+def _en_negation(kids: list, negation) -> str:
+    """How a negated verb's negation is written: can't / won't (a modal), never, or the auxiliary's contraction
+    (does not work -> doesn't work, has not arrived -> hasn't arrived), else "not"."""
+    modal = next((k for k in kids if k.dep_ == "aux" and k.lemma_ in ("can", "could", "will", "would")), None)
+    if modal is not None:
+        return _EN_NEGATED_MODAL.get(modal.lower_, "can't")
+    if negation.lower_ == "never":
+        return "never"
+    aux = next((k for k in kids if k.dep_ in ("aux", "auxpass") and k.lower_ in _EN_NEGATED_AUX), None)
+    return _EN_NEGATED_AUX[aux.lower_] if aux is not None else "not"
 
 
 def _en_chunk(tok) -> str:

@@ -131,37 +131,56 @@ def describe_clusters(assigned: pd.DataFrame, texts: pd.Series, tokens: list[Tok
                       index=assigned.index).astype(str)
     frame = assigned.assign(text=texts.to_numpy(), item_lang=langs.to_numpy())
     clustered = frame["cluster_id"] != OUTLIER
-    has_report_lang = set(frame.loc[clustered & (frame["item_lang"] == language), "cluster_id"])
-    own = (frame["item_lang"] == language) | ~frame["cluster_id"].isin(has_report_lang)
-    keyphrases = cluster_keyphrases(frame["cluster_id"].where(own, OUTLIER).tolist(), tokens, cfg.n_keyphrases)
+    keyphrases = _keyphrases_in_language(frame, clustered, tokens, language, cfg)
     rows, samples, sample_langs = [], {}, {}
     for cid, group in frame[clustered].groupby("cluster_id", sort=True):
-        space = group["space"].iloc[0]
-        terms = keyphrases.get(cid, [])
-        in_lang = group["item_lang"] == language
-        label_lang = language if in_lang.any() else group["item_lang"].mode().iloc[0]
-        sep = "・" if (space.split("+") == ["ja"] or label_lang == "ja") else " / "
-        rows.append({"cluster_id": cid, "space": space, "size": len(group),
-                     "label": sep.join(terms[: cfg.max_label_terms]) or cid, "keyphrases": terms,
-                     "verbatims": _verbatims(group, language, cfg)})
-        central = group[group["item_lang"] == label_lang].sort_values("centrality", ascending=False, kind="stable")
-        samples[cid] = [redact_pii(t, handles=True) for t in central["text"].head(cfg.name_sample)]
-        sample_langs[cid] = label_lang
-    for row in rows:
-        row["names"] = {}
-    if cfg.names and encode is not None and language is None:
+        row, samples[cid], sample_langs[cid] = _describe_cluster(cid, group, keyphrases.get(cid, []), language, cfg)
+        rows.append(row)
+    if cfg.names and encode is not None:
+        _name_rows(rows, samples, sample_langs, language, encode, cfg)
+    columns = ["cluster_id", "space", "size", "label", "keyphrases", "verbatims", "names"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _keyphrases_in_language(frame: pd.DataFrame, clustered: pd.Series, tokens: list[Tokens], language: str | None,
+                            cfg: LabelConfig) -> dict[str, list[str]]:
+    """Each cluster's keyphrases from its members in the report's ``language``, from all of them when it has
+    none."""
+    has_report_lang = set(frame.loc[clustered & (frame["item_lang"] == language), "cluster_id"])
+    own = (frame["item_lang"] == language) | ~frame["cluster_id"].isin(has_report_lang)
+    return cluster_keyphrases(frame["cluster_id"].where(own, OUTLIER).tolist(), tokens, cfg.n_keyphrases)
+
+
+def _describe_cluster(cid: str, group: pd.DataFrame, terms: list[str], language: str | None,
+                      cfg: LabelConfig) -> tuple[dict, list[str], str]:
+    """One cluster's row (its keyphrase label, no names yet), the redacted texts of its cfg.name_sample most
+    central items in the label's language (what names it) and that language."""
+    space = group["space"].iloc[0]
+    in_lang = group["item_lang"] == language
+    label_lang = language if in_lang.any() else group["item_lang"].mode().iloc[0]
+    sep = "・" if (space.split("+") == ["ja"] or label_lang == "ja") else " / "
+    row = {"cluster_id": cid, "space": space, "size": len(group),
+           "label": sep.join(terms[: cfg.max_label_terms]) or cid, "keyphrases": terms,
+           "verbatims": _verbatims(group, language, cfg), "names": {}}
+    central = group[group["item_lang"] == label_lang].sort_values("centrality", ascending=False, kind="stable")
+    return row, [redact_pii(t, handles=True) for t in central["text"].head(cfg.name_sample)], label_lang
+
+
+def _name_rows(rows: list[dict], samples: dict[str, list[str]], sample_langs: dict[str, str], language: str | None,
+               encode: Callable[[list[str]], np.ndarray], cfg: LabelConfig) -> None:
+    """Label each row (in place) by its issue's name where it has one; with a report ``language``, also fill
+    its ``names`` in each other report language."""
+    if language is None:
         names = name_issues(samples, sample_langs, None, encode, cfg)
         for row in rows:
             row["label"] = names.get(row["cluster_id"], row["label"])
-    elif cfg.names and encode is not None:
-        others = tuple(lg for lg in REPORT_LANGUAGES if lg != language)
-        by_language = names_in_languages(samples, sample_langs, (language, *others), encode, cfg)
-        for row in rows:
-            row["label"] = by_language[language].get(row["cluster_id"], row["label"])
-            row["names"] = {lg: by_language[lg][row["cluster_id"]] for lg in others
-                            if row["cluster_id"] in by_language[lg]}
-    columns = ["cluster_id", "space", "size", "label", "keyphrases", "verbatims", "names"]
-    return pd.DataFrame(rows, columns=columns)
+        return
+    others = tuple(lg for lg in REPORT_LANGUAGES if lg != language)
+    by_language = names_in_languages(samples, sample_langs, (language, *others), encode, cfg)
+    for row in rows:
+        row["label"] = by_language[language].get(row["cluster_id"], row["label"])
+        row["names"] = {lg: by_language[lg][row["cluster_id"]] for lg in others
+                        if row["cluster_id"] in by_language[lg]}
 
 
 def _verbatims(group: pd.DataFrame, language: str | None, cfg: LabelConfig) -> list[str]:

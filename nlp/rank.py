@@ -143,10 +143,36 @@ def followup_items(responses: pd.DataFrame, cfg: FollowupConfig, as_of: pd.Times
     the window, 3 or more = 1) and age (days waiting, a week or more = 1). ``new`` marks items the last run did not
     see (``seen_before``: its item ids; None = no earlier run, nothing is new); ``owner`` and ``status`` are empty
     columns for the team to fill in."""
+    age_days = ((as_of - responses["created_at"]).dt.total_seconds() / 86400).to_numpy(dtype=float)
+    flags = _followup_flags(responses, age_days, cfg)
+    need = np.logical_or.reduce(list(flags.values())) & ~_flag(responses["answered"])
+    reasons = [[name for name, hit in flags.items() if hit[i]] for i in np.flatnonzero(need)]
+    negativity = np.clip(-responses["sentiment"].astype(float).fillna(0.0).to_numpy()[need], 0, 1)
+    urgency = negativity + np.array([len(r) for r in reasons], dtype=float) - 1
+    reach, customer, age = (term[need] for term in _priority_terms(responses, age_days, cfg))
+    priority = urgency + reach + customer + age
+    new = (np.zeros(int(need.sum()), dtype=bool) if seen_before is None
+           else ~responses["item_id"][need].isin(seen_before).to_numpy(dtype=bool))
+    out = responses[need].assign(
+        reason=[r[0] for r in reasons], reasons=[", ".join(r) for r in reasons], urgency=np.round(urgency, 4),
+        priority=np.round(priority, 4), new=new, owner="", status="")
+    queue = out.sort_values(["priority", "urgency", "created_at", "item_id"],
+                            ascending=[False, False, False, True])[_FOLLOWUP_COLUMNS].reset_index(drop=True)
+    if cfg.max_items is None or len(queue) <= cfg.max_items:
+        return queue, 0
+    return queue.head(cfg.max_items), len(queue) - cfg.max_items
+
+
+_FOLLOWUP_COLUMNS = ["item_id", "priority", "new", "owner", "status", "source_kind", "source_name", "source_id",
+                     "customer_id", "created_at", "stage", "issue_id", "reason", "reasons", "urgency", "sentiment",
+                     "nps", "csat", "text"]
+
+
+def _followup_flags(responses: pd.DataFrame, age_days: np.ndarray, cfg: FollowupConfig) -> dict[str, np.ndarray]:
+    """Each reason an item needs an answer, in the order ``reasons`` lists them: a bool array per reason."""
     survey = (responses["source_kind"] == "survey").to_numpy(dtype=bool)
     is_ticket = (responses["source_kind"] == "ticket").to_numpy(dtype=bool)
-    age_days = ((as_of - responses["created_at"]).dt.total_seconds() / 86400).to_numpy(dtype=float)
-    flags = {
+    return {
         "reopened": is_ticket & _flag(responses["reopened"]),
         "unresolved": is_ticket & responses["resolved_at"].isna().to_numpy(dtype=bool)
         & (age_days > cfg.unresolved_after_days),
@@ -154,10 +180,13 @@ def followup_items(responses: pd.DataFrame, cfg: FollowupConfig, as_of: pd.Times
         "low_csat": survey & _flag(responses["csat"].astype("Float64") <= cfg.csat_at_most),
         "negative": (responses["sentiment"].astype(float) <= cfg.sentiment_below).to_numpy(dtype=bool),
     }
-    need = np.logical_or.reduce(list(flags.values())) & ~_flag(responses["answered"])
-    reasons = [[name for name, hit in flags.items() if hit[i]] for i in np.flatnonzero(need)]
-    negativity = np.clip(-responses["sentiment"].astype(float).fillna(0.0).to_numpy()[need], 0, 1)
-    urgency = negativity + np.array([len(r) for r in reasons], dtype=float) - 1
+
+
+def _priority_terms(responses: pd.DataFrame, age_days: np.ndarray,
+                    cfg: FollowupConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The terms the priority adds to each item's urgency, weighted by cfg.priority_weights: reach (its issue's size
+    against the largest; outliers 0), customer (the customer's other contacts, 3 or more = 1) and age (days
+    waiting, a week or more = 1)."""
     issue = responses["issue_id"].astype("string").fillna(OUTLIER)
     sizes = issue[issue != OUTLIER].value_counts()
     reach = (issue.map(sizes).fillna(0).astype(float) / max(int(sizes.max()) if len(sizes) else 1, 1)).to_numpy()
@@ -165,18 +194,4 @@ def followup_items(responses: pd.DataFrame, cfg: FollowupConfig, as_of: pd.Times
                 ).astype("string")
     contacts = customer.map(customer.value_counts()).astype("Float64").fillna(1.0).to_numpy(dtype=float)
     w = cfg.priority_weights
-    priority = (urgency + w.reach * reach[need] + w.customer * np.clip((contacts[need] - 1) / 3, 0, 1)
-                + w.age * np.clip(age_days[need] / 7, 0, 1))
-    new = (np.zeros(int(need.sum()), dtype=bool) if seen_before is None
-           else ~responses["item_id"][need].isin(seen_before).to_numpy(dtype=bool))
-    out = responses[need].assign(
-        reason=[r[0] for r in reasons], reasons=[", ".join(r) for r in reasons], urgency=np.round(urgency, 4),
-        priority=np.round(priority, 4), new=new, owner="", status="")
-    cols = ["item_id", "priority", "new", "owner", "status", "source_kind", "source_name", "source_id",
-            "customer_id", "created_at", "stage", "issue_id", "reason", "reasons", "urgency", "sentiment", "nps",
-            "csat", "text"]
-    queue = out.sort_values(["priority", "urgency", "created_at", "item_id"],
-                            ascending=[False, False, False, True])[cols].reset_index(drop=True)
-    if cfg.max_items is None or len(queue) <= cfg.max_items:
-        return queue, 0
-    return queue.head(cfg.max_items), len(queue) - cfg.max_items
+    return (w.reach * reach, w.customer * np.clip((contacts - 1) / 3, 0, 1), w.age * np.clip(age_days / 7, 0, 1))

@@ -88,11 +88,12 @@ def segment_metrics(responses: pd.DataFrame, confidence: float) -> pd.DataFrame:
 
 
 def where_to_look(scored: pd.DataFrame, lift: pd.DataFrame, issue_daily: pd.DataFrame, issue_id: str,
-                  within_days: float = 14.0, top: int = 3) -> dict:
-    """A short root-cause list for one issue: its strongest segment values, the issues its customers also wrote
-    about within ``within_days`` (same customer id or author), and the first day its daily share rose above
-    twice its median share."""
-    own = lift[lift["issue_id"] == issue_id].head(top)
+                  cfg: SegmentsConfig) -> dict:
+    """A short root-cause list for one issue: its cfg.top strongest segment values, the cfg.co_occurring_top
+    issues its customers also wrote about within cfg.co_occurring_days (same customer id or author), and the
+    first day its daily share rose above cfg.rise_factor times its median share with at least
+    cfg.rise_min_count items (None while the daily series has fewer than cfg.rise_min_days days)."""
+    own = lift[lift["issue_id"] == issue_id].head(cfg.top)
     segments = [{"segment": r.segment, "value": r.value, "lift": float(r.lift), "n": int(r.n)}
                 for r in own.itertuples()]
     who = scored["customer_id"].astype("string").fillna(scored.get("author_hash", pd.Series(pd.NA, index=scored.index))
@@ -102,13 +103,14 @@ def where_to_look(scored: pd.DataFrame, lift: pd.DataFrame, issue_daily: pd.Data
     others = frame[(frame["issue_id"] != issue_id) & (frame["issue_id"] != OUTLIER)
                    & frame["who"].isin(mine["who"])]
     pairs = others.merge(mine[["who", "created_at"]], on="who", suffixes=("", "_mine"))
-    near = pairs[(pairs["created_at"] - pairs["created_at_mine"]).abs() <= pd.Timedelta(days=within_days)]
-    co = near.drop_duplicates(["who", "issue_id"])["issue_id"].value_counts().head(top)
+    near = pairs[(pairs["created_at"] - pairs["created_at_mine"]).abs() <= pd.Timedelta(days=cfg.co_occurring_days)]
+    co = near.drop_duplicates(["who", "issue_id"])["issue_id"].value_counts().head(cfg.co_occurring_top)
     daily = issue_daily[issue_daily["issue_id"] == issue_id].sort_values("day")
     rose = None
-    if len(daily) >= 3:
+    if len(daily) >= cfg.rise_min_days:
         median = float(np.median(daily["share"]))
-        above = daily[(daily["share"] > 2 * median) & (daily["count"] >= 3)] if median > 0 else daily.iloc[0:0]
+        above = (daily[(daily["share"] > cfg.rise_factor * median) & (daily["count"] >= cfg.rise_min_count)]
+                 if median > 0 else daily.iloc[0:0])
         rose = str(above["day"].iloc[0]) if len(above) else None
     return {"segments": segments, "co_occurring": [{"issue_id": c, "customers": int(n)} for c, n in co.items()],
             "rose_on": rose}

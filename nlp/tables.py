@@ -38,29 +38,21 @@ def report_tables(cfg: PipelineConfig, taxonomy: Taxonomy, items: pd.DataFrame, 
     scored["abuse"] = pd.Series(abuse_kinds(scored["text"].tolist()), index=scored.index, dtype="string")
     scored["quotable"] = scored["abuse"].isna() | cfg.agent.quote_abusive
     tz, neg = cfg.ingest.timezone, cfg.sentiment.negative_below
-    # issue trends reach back beyond the window: every stored item with its latest issue
-    history = pd.concat([stored[~stored["item_id"].isin(scored["item_id"])],
-                         scored[stored.columns.intersection(scored.columns)]], ignore_index=True)
-    responses = pd.concat([scored, answers.assign(stage=touchpoint_stages(answers, cfg.stages),
-                                                  sentiment=answer_sentiment(answers))], ignore_index=True)
+    history = _history(stored, scored)
+    responses = _responses(scored, answers, cfg)
     metrics = metric_tables(responses, cfg.metrics)
     metrics.pop("pair_impact")  # each issue ranks once, under its main stage, on its own growth and impact
     grown = growth(scored, ["issue_id"], tz, cfg.trends)
     ranked = rank_pain_points(scored, clusters, grown, metrics["issue_impact"], cfg.rank, neg, noise)
     profiles = issue_profiles(scored, clusters.set_index("issue_id")["space"], cfg.rank, neg, noise)
     as_of = scored["created_at"].max() if len(scored) else pd.Timestamp.now(tz="UTC")
-    alerts = issue_alerts(issue_cores(scored, issues.radius), issues.events, cfg.alerts, as_of,
-                          issues.first_run)
-    main_stage = main_stages(scored)
     followup, followup_rest = followup_items(responses, cfg.followup, as_of, seen_before)
-    alerts["label"] = alerts["issue_id"].map(issues.labels).fillna(alerts["issue_id"])
-    alerts["stage"] = alerts["issue_id"].map(main_stage).fillna("unassigned")
     return ReportTables(
         scored=scored, clusters=clusters, pain_points=ranked, **metrics,
         stage_weekly=weekly_trends(scored, "stage", tz, neg),
         issue_weekly=weekly_trends(history, "issue_id", tz, neg),
         issue_daily=period_trends(history, "issue_id", tz, neg, "day"),
-        followup=followup, followup_rest=int(followup_rest), alerts=alerts,
+        followup=followup, followup_rest=int(followup_rest), alerts=_alerts(scored, issues, cfg, as_of),
         listening=brand_mentions(scored, cfg.listening, neg),
         abuse=abuse_by_stage(scored),
         held_back=held_back(profiles, clusters),
@@ -68,3 +60,25 @@ def report_tables(cfg: PipelineConfig, taxonomy: Taxonomy, items: pd.DataFrame, 
         segment_lift=segment_lift(scored, cfg.segments),
         segment_metrics=segment_metrics(responses, cfg.metrics.confidence),
     )
+
+
+def _history(stored: pd.DataFrame, scored: pd.DataFrame) -> pd.DataFrame:
+    """Every stored item with its latest issue, this run's items as they are now: issue trends reach back beyond
+    the window."""
+    return pd.concat([stored[~stored["item_id"].isin(scored["item_id"])],
+                      scored[stored.columns.intersection(scored.columns)]], ignore_index=True)
+
+
+def _responses(scored: pd.DataFrame, answers: pd.DataFrame, cfg: PipelineConfig) -> pd.DataFrame:
+    """The items and the survey answers without a comment (placed by their touchpoint, with the sentiment of
+    their scores): what the metrics and the follow-up queue count."""
+    return pd.concat([scored, answers.assign(stage=touchpoint_stages(answers, cfg.stages),
+                                             sentiment=answer_sentiment(answers))], ignore_index=True)
+
+
+def _alerts(scored: pd.DataFrame, issues: KnownIssues, cfg: PipelineConfig, as_of: pd.Timestamp) -> pd.DataFrame:
+    """The run's alerts, each with its issue's label and main stage."""
+    alerts = issue_alerts(issue_cores(scored, issues.radius), issues.events, cfg.alerts, as_of, issues.first_run)
+    alerts["label"] = alerts["issue_id"].map(issues.labels).fillna(alerts["issue_id"])
+    alerts["stage"] = alerts["issue_id"].map(main_stages(scored)).fillna("unassigned")
+    return alerts

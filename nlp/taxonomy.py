@@ -161,13 +161,37 @@ def apply_taxonomy(taxonomy: Taxonomy, scored: pd.DataFrame, clusters: pd.DataFr
     space, size, label, keyphrases, ...) with the taxonomy applied: splits, then merges (transitively), names in
     the report's ``language``, stages; also the set of noise issues and the stale edits (issue ids in neither
     ``known_issues`` nor this run's issues). Returns (scored, clusters, {"noise": [...], "stale": [...]})."""
-    scored, clusters = scored.copy(), clusters.copy()
+    scored, clusters = scored.copy(), clusters.copy()  # the helpers below edit these copies in place
     present = set(clusters["issue_id"]) | set(known_issues)
     stale = sorted(i for i in taxonomy.issues if i not in present)
     stale += sorted(i for i, e in taxonomy.issues.items() if e.merge_into and e.merge_into not in present
                     and e.merge_into not in stale)
-    name_of = (lambda e: e.name_ja or e.name_en) if language == "ja" else (lambda e: e.name_en or e.name_ja)
-    for issue_id, edit in taxonomy.issues.items():  # splits: keyword groups become their own issues
+    clusters = _split(taxonomy, scored, clusters, language)
+    clusters = _missing_rows(taxonomy, scored, clusters, language)
+    clusters = _merge(taxonomy, scored, clusters, known_issues)
+    sizes = scored["issue_id"].value_counts()
+    clusters = clusters.assign(size=clusters["issue_id"].map(sizes).fillna(0).astype(int))
+    edits = {**{i: e for i, e in taxonomy.issues.items()},
+             **{PIN_PREFIX + k: p for k, p in taxonomy.pinned.items()}}
+    for issue_id, edit in edits.items():
+        here = clusters["issue_id"] == issue_id
+        if _name_in(edit, language) and here.any():
+            clusters.loc[here, "label"] = _name_in(edit, language)
+        if edit.stage:
+            scored.loc[scored["issue_id"] == issue_id, "stage"] = edit.stage
+    noise = sorted(i for i, e in taxonomy.issues.items() if e.noise)
+    return scored, clusters.reset_index(drop=True), {"noise": noise, "stale": stale}
+
+
+def _name_in(edit: IssueEdit | SplitEdit | PinnedIssue, language: str) -> str | None:
+    """An edit's name in the report's ``language``, else in the other one (None when it names nothing)."""
+    return (edit.name_ja or edit.name_en) if language == "ja" else (edit.name_en or edit.name_ja)
+
+
+def _split(taxonomy: Taxonomy, scored: pd.DataFrame, clusters: pd.DataFrame, language: str) -> pd.DataFrame:
+    """Splits: the items of an issue with a split's keywords move (in ``scored``, in place) to their own issue,
+    ``<issue id>/<split key>``; returns ``clusters`` with a row for each new issue (its parent's, renamed)."""
+    for issue_id, edit in taxonomy.issues.items():
         mine = scored["issue_id"] == issue_id
         if not edit.split or not mine.any():
             continue
@@ -181,41 +205,42 @@ def apply_taxonomy(taxonomy: Taxonomy, scored: pd.DataFrame, clusters: pd.DataFr
             scored.loc[hit, "issue_id"] = new_id
             mine &= ~hit
             row = (base.iloc[0].to_dict() if len(base) else {"space": ""}) | {
-                "issue_id": new_id, "label": name_of(part) or key, "keyphrases": list(part.keywords),
+                "issue_id": new_id, "label": _name_in(part, language) or key, "keyphrases": list(part.keywords),
                 "size": int(hit.sum())}
             clusters = pd.concat([clusters, pd.DataFrame([row])], ignore_index=True)
-    # every issue the items name has its row: a pinned issue (named by the edits below, its examples as its
-    # keyphrases), or an id only the taxonomy brings here (a merge target absent tonight takes its source's)
+    return clusters
+
+
+def _missing_rows(taxonomy: Taxonomy, scored: pd.DataFrame, clusters: pd.DataFrame,
+                  language: str) -> pd.DataFrame:
+    """``clusters`` with a row for every issue the items name: a pinned issue (named by the edits later, its
+    examples as its keyphrases), or an id only the taxonomy brings here (a merge target absent tonight takes its
+    source's)."""
     missing = sorted(set(scored["issue_id"]) - set(clusters["issue_id"]) - {OUTLIER})
-    if missing:
-        # an issue no cluster made (a pinned one) takes its items' most common language as its space
-        space = scored.groupby("issue_id")["lang"].agg(lambda s: s.mode().iloc[0] if len(s.mode()) else "")
-        clusters = pd.concat([clusters, pd.DataFrame([{
-            "issue_id": c, "space": space.get(c, ""), "label": c, "verbatims": [],
-            "keyphrases": _pin_keyphrases(taxonomy, str(c), language)} for c in missing])], ignore_index=True)
+    if not missing:
+        return clusters
+    # an issue no cluster made (a pinned one) takes its items' most common language as its space
+    space = scored.groupby("issue_id")["lang"].agg(lambda s: s.mode().iloc[0] if len(s.mode()) else "")
+    return pd.concat([clusters, pd.DataFrame([{
+        "issue_id": c, "space": space.get(c, ""), "label": c, "verbatims": [],
+        "keyphrases": _pin_keyphrases(taxonomy, str(c), language)} for c in missing])], ignore_index=True)
+
+
+def _merge(taxonomy: Taxonomy, scored: pd.DataFrame, clusters: pd.DataFrame, known_issues: set[str]) -> pd.DataFrame:
+    """Merges, transitively: the items of a merged issue move (in ``scored``, in place) to its target, an issue
+    of this run or a known one; returns ``clusters`` without the merged issues' rows."""
     targets = {i: taxonomy.merge_target(i) for i in taxonomy.issues if taxonomy.issues[i].merge_into}
     targets = {i: t for i, t in targets.items() if t in set(clusters["issue_id"]) | set(known_issues)}
-    if targets:
-        scored["issue_id"] = scored["issue_id"].replace(targets)
-        # a target this run has no cluster for (dormant tonight) takes over the row of what merges into it
-        have = set(clusters["issue_id"])
-        for source, target in targets.items():
-            if target not in have and source in have:
-                clusters.loc[clusters["issue_id"] == source, "issue_id"] = target
-                have.add(target)
-        clusters = clusters[~clusters["issue_id"].isin(targets)]
-    sizes = scored["issue_id"].value_counts()
-    clusters = clusters.assign(size=clusters["issue_id"].map(sizes).fillna(0).astype(int))
-    edits = {**{i: e for i, e in taxonomy.issues.items()},
-             **{PIN_PREFIX + k: p for k, p in taxonomy.pinned.items()}}
-    for issue_id, edit in edits.items():
-        here = clusters["issue_id"] == issue_id
-        if name_of(edit) and here.any():
-            clusters.loc[here, "label"] = name_of(edit)
-        if edit.stage:
-            scored.loc[scored["issue_id"] == issue_id, "stage"] = edit.stage
-    noise = sorted(i for i, e in taxonomy.issues.items() if e.noise)
-    return scored, clusters.reset_index(drop=True), {"noise": noise, "stale": stale}
+    if not targets:
+        return clusters
+    scored["issue_id"] = scored["issue_id"].replace(targets)
+    # a target this run has no cluster for (dormant tonight) takes over the row of what merges into it
+    have = set(clusters["issue_id"])
+    for source, target in targets.items():
+        if target not in have and source in have:
+            clusters.loc[clusters["issue_id"] == source, "issue_id"] = target
+            have.add(target)
+    return clusters[~clusters["issue_id"].isin(targets)]
 
 
 def _pin_keyphrases(taxonomy: Taxonomy, issue_id: str, language: str) -> list[str]:

@@ -93,7 +93,7 @@ def test_where_to_look_names_segments_co_occurring_issues_and_the_rise():
     days = pd.date_range("2026-11-01", periods=10).date
     daily = pd.DataFrame({"issue_id": "c1", "day": days, "count": [3] * 7 + [12, 15, 20],
                           "share": [0.02] * 7 + [0.08, 0.1, 0.12]})
-    look = where_to_look(scored, segment_lift(scored, SegmentsConfig()), daily, "c1")
+    look = where_to_look(scored, segment_lift(scored, SegmentsConfig()), daily, "c1", SegmentsConfig())
     assert look["segments"][0]["value"] == "Android"
     assert {c["issue_id"] for c in look["co_occurring"]} <= {"c2", "c3"} and look["co_occurring"]
     assert look["rose_on"] == str(days[7])

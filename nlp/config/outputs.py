@@ -116,6 +116,7 @@ class ReportConfig(_Model):
     max_verbatims: int = Field(default=50, ge=1)  # per issue in its full verbatim list (the rest counted)
     followup_rows: int = Field(default=20, ge=0)  # first rows of the follow-up queue shown (all in followup.csv)
     impact_rows: int = Field(default=10, ge=1)  # issues in the report's impact ranking
+    todo_rows: int = Field(default=3, ge=0)  # pain points in the report's to-do list, best score first
 
 
 class ScheduleConfig(_Model):
@@ -141,6 +142,14 @@ class SegmentsConfig(_Model):
     min_lift: float = Field(default=1.5, gt=1)  # share of the value in the issue / its share in the rest
     alpha: float = Field(default=0.01, gt=0, lt=1)  # family-wise, per run
     top: int = Field(default=3, ge=1)  # values shown per pain point
+    # where to look for a stage's top pain point: the issues its customers also wrote about within
+    # co_occurring_days (the first co_occurring_top), and the first day its daily share rose above rise_factor
+    # times its median share with at least rise_min_count items (once its daily series has rise_min_days days)
+    co_occurring_days: float = Field(default=14.0, gt=0)
+    co_occurring_top: int = Field(default=3, ge=1)
+    rise_factor: float = Field(default=2.0, gt=0)
+    rise_min_count: int = Field(default=3, ge=1)
+    rise_min_days: int = Field(default=3, ge=1)
 
 
 class TaxonomyConfig(_Model):

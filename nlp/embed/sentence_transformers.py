@@ -163,8 +163,9 @@ class OnnxEncoder:
         self._session = ort.InferenceSession(content, options, providers=["CPUExecutionProvider"])
         self._st, self._output = st, first.module_output_name
 
-    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
-        """(n, d) float32 sentence embeddings, batches taken in order of length (little padding)."""
+    def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+        """(n, d) float32 sentence embeddings, ``batch_size`` texts (the backend's batch_size option) a model batch,
+        taken in order of length (little padding)."""
         import torch
 
         if not texts:

@@ -25,54 +25,21 @@ def stage_name(cfg: PipelineConfig, key: str) -> str:
 def build_report(cfg: PipelineConfig, tables: ReportTables, meta: dict) -> dict:
     """Everything the HTML and Markdown templates show, in report order (stages in config order). ``tables``
     come from nlp.tables.report_tables."""
-    scored, ranked, stage_weekly = tables.scored, tables.pain_points, tables.stage_weekly
+    stage_weekly = tables.stage_weekly
     labels = LABELS[cfg.report.language]
     weeks = sorted(stage_weekly["week"].unique()) if not stage_weekly.empty else []
     names = {key: stage_name(cfg, key) for key in [s.key for s in cfg.stages.stages] + [UNASSIGNED]}
     issue_names = dict(zip(tables.clusters["issue_id"], tables.clusters["label"]))
-    stages, top_weekly = [], 1
-    lift = tables.segment_lift
-    for key in names:
-        in_stage = scored[scored["stage"] == key]
-        if key == UNASSIGNED and in_stage.empty:
-            continue
-        pains = ranked[ranked["stage"] == key].head(cfg.rank.top_n)
-        stages.append({
-            "key": key, "name": names[key], "count": int(len(in_stage)),
-            "share": _ratio(len(in_stage), len(scored)),
-            "negative_share": _mean(in_stage["sentiment"] < cfg.sentiment.negative_below),
-            "mean_sentiment": _mean(in_stage["sentiment"]),
-            "outliers": int((in_stage["issue_id"] == "outlier").sum()),
-            "weekly": _series(stage_weekly, "stage", key, weeks),
-            "pain_points": [{**_pain_point(row, tables.issue_weekly, weeks, cfg),
-                             "cx": issue_cx(tables.issue_metrics, row.issue_id, labels),
-                             "impacts": pain_point_impacts(row, labels),
-                             "all_verbatims": all_verbatims(cfg, scored, row.issue_id),
-                             "segments": _segment_chips(lift, row.issue_id, cfg, labels)}
-                            for row in pains.itertuples()],
-        })
-        if len(pains):
-            top = pains.iloc[0]
-            look = where_to_look(scored, lift, tables.issue_daily, top["issue_id"])
-            stages[-1]["where"] = {
-                "label": top["label"], "issue_id": top["issue_id"],
-                "segments": _segment_chips(lift, top["issue_id"], cfg, labels),
-                "co_occurring": [issue_names.get(c["issue_id"], c["issue_id"]) for c in look["co_occurring"]],
-                "rose_on": look["rose_on"]}
-    for stage in stages:  # sparklines that sit side by side share one scale
-        top_weekly = max([top_weekly, *stage["weekly"], *(v for p in stage["pain_points"] for v in p["weekly"])])
+    stages = [stage for key in names
+              if (stage := _stage(cfg, tables, key, names[key], weeks, labels, issue_names)) is not None]
     todo = sorted((dict(p, stage_name=s["name"], stage_key=s["key"]) for s in stages for p in s["pain_points"]),
-                  key=lambda p: -p["score"])[:3]
-    followup = tables.followup
-    rest = tables.followup_rest
+                  key=lambda p: -p["score"])[:cfg.report.todo_rows]
     return {
         "meta": meta, "labels": labels, "language": cfg.report.language,
         "title": cfg.report.title, "weeks": [str(w) for w in weeks], "stages": stages,
         "overall_weekly": _overall(stage_weekly, weeks),
-        "followup": [_followup_row(cfg, r) for r in followup.head(cfg.report.followup_rows).itertuples()],
-        "followup_total": int(len(followup)) + rest, "followup_listed": int(len(followup)),
-        "followup_new": int(followup["new"].sum()) if "new" in followup else 0,
-        "todo": todo, "top_weekly": top_weekly,
+        **_followup_queue(cfg, tables.followup, tables.followup_rest),
+        "todo": todo, "top_weekly": _top_weekly(stages),
         "windows": {"recent_days": cfg.alerts.recent_days, "baseline_days": cfg.alerts.baseline_days,
                     "recent_weeks": cfg.trends.recent_weeks, "baseline_weeks": cfg.trends.baseline_weeks},
         "timezone": cfg.ingest.timezone, "negative_below": cfg.sentiment.negative_below,
@@ -85,6 +52,64 @@ def build_report(cfg: PipelineConfig, tables: ReportTables, meta: dict) -> dict:
         "listening": listening_rows(tables.listening, issue_names, labels),
         "abuse": abuse_rows(tables.abuse, names),
         "abuse_quoted": cfg.agent.quote_abusive,
+    }
+
+
+def _stage(cfg: PipelineConfig, tables: ReportTables, key: str, name: str, weeks: list, labels: dict,
+           issue_names: dict[str, str]) -> dict | None:
+    """One stage's section: its counts, weekly series and first cfg.rank.top_n pain points, and where to look
+    for its top one; None for the unassigned stage when no item is in it."""
+    scored, lift = tables.scored, tables.segment_lift
+    in_stage = scored[scored["stage"] == key]
+    if key == UNASSIGNED and in_stage.empty:
+        return None
+    pains = tables.pain_points[tables.pain_points["stage"] == key].head(cfg.rank.top_n)
+    stage = {
+        "key": key, "name": name, "count": int(len(in_stage)),
+        "share": _ratio(len(in_stage), len(scored)),
+        "negative_share": _mean(in_stage["sentiment"] < cfg.sentiment.negative_below),
+        "mean_sentiment": _mean(in_stage["sentiment"]),
+        "outliers": int((in_stage["issue_id"] == "outlier").sum()),
+        "weekly": _series(tables.stage_weekly, "stage", key, weeks),
+        "pain_points": [{**_pain_point(row, tables.issue_weekly, weeks, cfg),
+                         "cx": issue_cx(tables.issue_metrics, row.issue_id, labels),
+                         "impacts": pain_point_impacts(row, labels),
+                         "all_verbatims": all_verbatims(cfg, scored, row.issue_id),
+                         "segments": _segment_chips(lift, row.issue_id, cfg, labels)}
+                        for row in pains.itertuples()],
+    }
+    if len(pains):
+        stage["where"] = _where(cfg, tables, pains.iloc[0], labels, issue_names)
+    return stage
+
+
+def _where(cfg: PipelineConfig, tables: ReportTables, top: pd.Series, labels: dict,
+           issue_names: dict[str, str]) -> dict:
+    """Where to look for a stage's top pain point: its segments, the issues that co-occur with it and the
+    days it rose on."""
+    look = where_to_look(tables.scored, tables.segment_lift, tables.issue_daily, top["issue_id"], cfg.segments)
+    return {"label": top["label"], "issue_id": top["issue_id"],
+            "segments": _segment_chips(tables.segment_lift, top["issue_id"], cfg, labels),
+            "co_occurring": [issue_names.get(c["issue_id"], c["issue_id"]) for c in look["co_occurring"]],
+            "rose_on": look["rose_on"]}
+
+
+def _top_weekly(stages: list[dict]) -> int:
+    """The largest weekly count of any stage or pain point (at least 1): sparklines that sit side by side share
+    one scale."""
+    top_weekly = 1
+    for stage in stages:
+        top_weekly = max([top_weekly, *stage["weekly"], *(v for p in stage["pain_points"] for v in p["weekly"])])
+    return top_weekly
+
+
+def _followup_queue(cfg: PipelineConfig, followup: pd.DataFrame, rest: int) -> dict:
+    """The follow-up queue's first cfg.report.followup_rows rows and its counts (``rest``: the items past the
+    queue's cap)."""
+    return {
+        "followup": [_followup_row(cfg, r) for r in followup.head(cfg.report.followup_rows).itertuples()],
+        "followup_total": int(len(followup)) + rest, "followup_listed": int(len(followup)),
+        "followup_new": int(followup["new"].sum()) if "new" in followup else 0,
     }
 
 
