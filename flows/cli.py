@@ -283,6 +283,8 @@ def sources():
         typer.secho(f"{kind}", bold=True)
         typer.echo(f"  required: {', '.join(fields['required'])}")
         typer.echo(f"  optional: {', '.join(fields['optional'])}")
+        if fields["options"]:
+            typer.echo(f"  options:  {', '.join(fields['options'])} (beside name, kind and path)")
     typer.echo("\nMap your file's columns in the config, e.g.\n"
                "  sources:\n    - {name: shop, kind: review, path: data/reviews.csv,\n"
                "       columns: {text: review_text, created_at: posted_at, rating: stars}}\n"

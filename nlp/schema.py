@@ -1,4 +1,5 @@
-"""The canonical feedback item: one row per review, social mention or ticket, whatever its source."""
+"""The canonical feedback item: one row per review, social mention, ticket or survey answer, whatever its source
+(which fields each source kind maps: nlp/sources/kinds)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,10 @@ import hashlib
 
 import pandas as pd
 
-SOURCE_KINDS = ("review", "social", "ticket", "survey")
-
 # column -> (pandas dtype, description). The order is the order of the store's items table.
 ITEM_COLUMNS: dict[str, tuple[str, str]] = {
     "item_id": ("string", "stable id: hash of source name + source id (or of the content when there is none)"),
-    "source_kind": ("string", "review | social | ticket | survey"),
+    "source_kind": ("string", "a registered source kind (nlp/sources/kinds: review, social, ...)"),
     "source_name": ("string", "the source's name in config"),
     "source_id": ("string", "the row's id in its source, if any"),
     "created_at": ("datetime64[us, UTC]", "when the customer wrote it (UTC)"),
@@ -36,23 +35,6 @@ ITEM_COLUMNS: dict[str, tuple[str, str]] = {
     "customer_id": ("string", "the customer's id in the source system, for follow-up (PII-redacted)"),
     "answered": ("boolean", "the source says someone already answered this item"),
     "segments": ("string", "segment values from the source's `segments:` columns, a JSON object (or empty)"),
-}
-
-# canonical fields a source kind must map (the rest are optional)
-REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
-    "review": ("text", "created_at"),
-    "social": ("text", "created_at"),
-    "ticket": ("text", "created_at"),
-    "survey": ("text", "created_at"),  # the comment may be empty when the answer has a score
-}
-
-# fields a reader accepts from the user's columns, per kind (text may be built from subject + body)
-OPTIONAL_FIELDS: dict[str, tuple[str, ...]] = {
-    "review": ("source_id", "rating", "product", "author", "customer_id", "answered"),
-    "social": ("source_id", "author", "platform", "reach", "likes", "answered"),
-    "ticket": ("source_id", "subject", "author", "customer_id", "channel", "first_response_at", "resolved_at",
-               "contact_count", "reopened", "csat"),
-    "survey": ("source_id", "nps", "csat", "ces", "touchpoint", "channel", "author", "customer_id", "answered"),
 }
 
 QUARANTINE_COLUMNS = ("source_name", "source_path", "row_number", "reason", "raw")

@@ -27,6 +27,11 @@ def test_shipped_configs_are_valid(name):
      "rank.weights"),
     (lambda r: r["rank"].update(weights={"volume": -1}), "rank.weights"),
     (lambda r: r["sources"][0].update(kind="email"), "sources.0.kind"),
+    # a kind's own option on a source of another kind (sources 0: review, 1: social)
+    (lambda r: r["sources"][0].update(platform="x"), "sources.0: Value error, source 'shop_reviews': unknown key "
+                                                     "'platform'; a review source takes name, kind, path"),
+    (lambda r: r["sources"][1].update(channel="email"), "unknown key 'channel'; a social source takes"),
+    (lambda r: r["sources"][1].update(platform=3), "source 'sns': platform: Input should be a valid string"),
     (lambda r: r["report"].update(language="fr"), "report.language"),
     (lambda r: r.update(runner="spark"), "runner"),
     (lambda r: r["dask"].update(n_workers=0), "dask.n_workers"),

@@ -151,6 +151,13 @@ def test_social_keeps_platform_and_reach(tmp_path):
     assert batch.rows_read == 2
 
 
+@pytest.mark.parametrize("kind", ["ticket", "survey"])
+def test_a_constant_channel_fills_a_file_without_a_channel_column(tmp_path, kind):
+    path = _csv(tmp_path / "t.csv", [{"id": "t1", "date": "2026-11-01 10:00", "body": "返品の方法が分からない"}], "utf-8")
+    batch = _read(path, kind=kind, columns={"source_id": "id", "created_at": "date", "text": "body"}, channel="メール")
+    assert batch.items["channel"].tolist() == ["email"] and batch.quarantine.empty
+
+
 def test_future_dates_are_quarantined(tmp_path):
     rows = REVIEWS + [{"id": "r9", "date": "2099-01-01 10:00", "stars": "3", "body": "未来の日付"}]
     batch = _read(_csv(tmp_path / "r.csv", rows, "utf-8"))

@@ -10,7 +10,7 @@ import yaml
 from pydantic import Field, ValidationError, field_validator
 
 from nlp.config.base import _Model
-from nlp.config.ingest import IngestConfig, PiiConfig, SourceConfig, StoreConfig
+from nlp.config.ingest import IngestConfig, PiiConfig, SourceConfig, SourceOptions, StoreConfig
 from nlp.config.analysis import (ClusterConfig, EmbedConfig, EmbedderOptions, EmbedderSpec, IssuesConfig, LabelConfig,
                                  SentimentConfig, Stage, StagesConfig, TrendsConfig)
 from nlp.config.outputs import (AgentConfig, AlertsConfig, Brand, DaskConfig, FollowupConfig, ListeningConfig,
@@ -21,7 +21,7 @@ __all__ = ["AgentConfig", "AlertsConfig", "Brand", "ClusterConfig", "ConfigError
            "EmbedderOptions", "EmbedderSpec", "FollowupConfig", "IngestConfig", "IssuesConfig", "LabelConfig",
            "ListeningConfig", "MetricsConfig", "PiiConfig", "PipelineConfig", "PriorityWeights", "RankConfig",
            "RankWeights", "ReportConfig", "ScheduleConfig", "SegmentsConfig", "SentimentConfig", "SourceConfig",
-           "Stage", "StagesConfig", "StoreConfig", "TaxonomyConfig", "TrendsConfig", "load_config"]
+           "SourceOptions", "Stage", "StagesConfig", "StoreConfig", "TaxonomyConfig", "TrendsConfig", "load_config"]
 
 
 class PipelineConfig(_Model):

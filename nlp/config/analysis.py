@@ -6,10 +6,9 @@ from __future__ import annotations
 import warnings
 from typing import Any, Literal
 
-from pydantic import (Field, SerializeAsAny, ValidationError, field_validator, model_serializer,
-                      model_validator)
+from pydantic import Field, SerializeAsAny, field_validator, model_validator
 
-from nlp.config.base import _Model
+from nlp.config.base import _fold_options, _Model, _WithOptions
 
 
 class EmbedderOptions(_Model):
@@ -17,10 +16,10 @@ class EmbedderOptions(_Model):
     nlp/embed, named where it registers); this base takes none."""
 
 
-_SPEC_FIELDS = ("backend", "model", "options")
+_SPEC_FIELDS = ("backend", "model")
 
 
-class EmbedderSpec(_Model):
+class EmbedderSpec(_WithOptions):
     """A registered backend, its model and that backend's own options (typed in the backend's module, checked
     here). In YAML the options stand beside backend and model: ``{backend: st.v2, model: m, runtime: torch}``."""
 
@@ -36,29 +35,9 @@ class EmbedderSpec(_Model):
         from nlp.embed import backend_options  # the registry (light: backends keep heavy imports inside)
 
         kind = backend_options(data["backend"])  # a ValueError naming the registered backends
-        given, flat = data.get("options") or {}, {k: v for k, v in data.items() if k not in _SPEC_FIELDS}
-        if isinstance(given, kind) and not flat:
-            return data
-        if isinstance(given, EmbedderOptions):
-            given = given.model_dump(exclude_unset=True)
-        try:
-            options = kind.model_validate({**given, **flat})
-        except ValidationError as exc:
-            raise ValueError(_options_error(data["backend"], kind, exc)) from None
-        return {**{k: data[k] for k in _SPEC_FIELDS if k in data}, "options": options}
-
-    @model_serializer(mode="wrap")
-    def _flat(self, handler: Any) -> dict[str, Any]:
-        """The options beside backend and model, as YAML writes them."""
-        out = handler(self)
-        return {**{k: v for k, v in out.items() if k != "options"}, **out.get("options", {})}
-
-
-def _options_error(backend: str, kind: type[EmbedderOptions], exc: ValidationError) -> str:
-    problems = [f"unknown option {err['loc'][0]!r}" if err["type"] == "extra_forbidden" else
-                f"{'.'.join(map(str, err['loc'])) or 'options'}: {err['msg']}" for err in exc.errors()]
-    allowed = ", ".join(f"{name} (default {field.default!r})" for name, field in kind.model_fields.items())
-    return f"embedder {backend}: {'; '.join(problems)}; {backend} takes {allowed or 'no options'}"
+        name = data["backend"]
+        return _fold_options(data, _SPEC_FIELDS, kind,
+                             lambda problems, allowed: f"embedder {name}: {problems}; {name} takes {allowed}")
 
 
 class EmbedConfig(_Model):

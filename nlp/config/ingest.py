@@ -4,31 +4,53 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SerializeAsAny, field_validator, model_validator
 
-from nlp.config.base import _known_timezone, _Model
-from nlp.schema import OPTIONAL_FIELDS, REQUIRED_FIELDS, SOURCE_KINDS
+from nlp.config.base import _fold_options, _known_timezone, _Model, _WithOptions
 
 
-class SourceConfig(_Model):
-    """One input file (or glob) of one source kind, with the mapping from its columns to ours."""
+class SourceOptions(_Model):
+    """The options of one source kind. Each kind declares its own (a subclass in its module of
+    nlp/sources/kinds, named where it registers: a social source's ``platform``); this base takes none."""
+
+
+class SourceConfig(_WithOptions):
+    """One input file (or glob) of one source kind, with the mapping from its columns to ours and the kind's own
+    options (typed in the kind's module, checked here; in YAML they stand beside the other keys)."""
 
     name: str
-    kind: str
+    kind: str  # a registered source kind: one module of nlp/sources/kinds declares it (`koe sources` lists them)
     path: str
     format: Literal["auto", "csv", "json", "jsonl", "parquet"] = "auto"
     encoding: str = "auto"
     columns: dict[str, str | list[str]] = Field(default_factory=dict)
-    platform: str | None = None  # constant platform for social files that lack a column
-    channel: str | None = None  # constant channel for ticket files that lack a column
     # a source that gives no item (no file matches, a mapped column is missing, every row quarantined) fails
     # the run, naming the source and the reason, unless this is true
     allow_empty: bool = False
     # segment name -> the file's column (app version, device, plan, region, store, airline...): kept with each
     # item, and every pain point shows the segment values it is over-represented in (section `segments`)
     segments: dict[str, str] = Field(default_factory=dict)
+    options: SerializeAsAny[SourceOptions] = Field(default_factory=SourceOptions)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _kind_options(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or not isinstance(data.get("kind"), str):
+            return data
+        from nlp.sources.kinds import kinds  # the registry: read when a config is validated, not imported
+
+        declared = kinds().get(data["kind"])
+        if declared is None:
+            return data  # the kind's own validator names the kinds
+        keys = tuple(k for k in cls.model_fields if k != "options")
+
+        def explain(problems: str, allowed: str) -> str:
+            own = f"; its own options: {allowed}" if declared.options.model_fields else " (no options of its own)"
+            return f"source {data.get('name')!r}: {problems}; a {declared.name} source takes {', '.join(keys)}{own}"
+
+        return _fold_options(data, keys, declared.options, explain, noun="key")
 
     @field_validator("segments")
     @classmethod
@@ -41,13 +63,16 @@ class SourceConfig(_Model):
     @field_validator("kind")
     @classmethod
     def _known_kind(cls, v: str) -> str:
-        if v not in SOURCE_KINDS:
-            raise ValueError(f"unknown source kind {v!r}; expected one of {', '.join(SOURCE_KINDS)}")
+        from nlp.sources.kinds import kind
+
+        kind(v)  # a ValueError naming the registered kinds
         return v
 
     @model_validator(mode="after")
     def _known_fields(self) -> "SourceConfig":
-        fields = REQUIRED_FIELDS[self.kind] + OPTIONAL_FIELDS[self.kind]
+        from nlp.sources.kinds import kind
+
+        fields = kind(self.kind).accepts
         unknown = sorted(set(self.columns) - set(fields))
         if unknown:
             raise ValueError(f"columns of source {self.name!r} names fields koe does not know: {unknown}; "

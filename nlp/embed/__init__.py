@@ -7,8 +7,6 @@ module. Config names a backend (e.g. ``st.v2``) and a model per language; a beha
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -17,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from nlp.config import EmbedderOptions, EmbedderSpec
+from nlp.registry import import_modules
 
 if TYPE_CHECKING:
     from nlp.tokenize import Tokens
@@ -60,16 +59,14 @@ def register(name: str, options: type[EmbedderOptions] = EmbedderOptions, *, shi
 
 @lru_cache(maxsize=1)
 def _discover() -> tuple[str, ...]:
-    """Import every backend module of this package once (cheap: their heavy imports wait for a factory call)."""
-    names = tuple(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
-    for name in names:
-        importlib.import_module(f"{__name__}.{name}")
-    return names
+    """Import every backend module of this package once (cheap: their heavy imports wait for a factory call);
+    their full names."""
+    return import_modules(__name__, __path__)
 
 
 def backend_modules() -> tuple[str, ...]:
     """The backend modules of this package, by full name."""
-    return tuple(f"{__name__}.{name}" for name in _discover())
+    return _discover()
 
 
 def backends() -> dict[str, Backend]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import importlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -16,8 +17,8 @@ from nlp import language, normalize, pii
 from nlp.config import IngestConfig, PiiConfig, SourceConfig
 from nlp.normalize import decode_text
 from nlp.pii import redact_pii
-from nlp.schema import OPTIONAL_FIELDS, QUARANTINE_COLUMNS, REQUIRED_FIELDS, conform, stable_hash
-from nlp.sources import canonical, dates
+from nlp.schema import QUARANTINE_COLUMNS, conform, stable_hash
+from nlp.sources import canonical, dates, kinds, values
 from nlp.sources.canonical import RowError, resolve_mapping, to_item
 from nlp.sources.files import BadRow, SourceFileError, check_regular, read_file
 
@@ -40,8 +41,11 @@ class SourceBatch:
     reused: int = 0
 
 
-# the row hash covers the code that turns a row into an item: after a change to it, every row is parsed again
-_CODE = stable_hash(*(Path(m.__file__).read_bytes() for m in (canonical, dates, normalize, pii, language)))
+# the row hash covers the code that turns a row into an item (every kind's module too): after a change to it,
+# every row is parsed again
+_CODE_MODULES = (canonical, dates, values, normalize, pii, language, kinds,
+                 *(importlib.import_module(name) for name in kinds.kind_modules()))
+_CODE = stable_hash(*(Path(m.__file__).read_bytes() for m in _CODE_MODULES))
 
 KnownRows = Callable[[list[str]], pd.DataFrame]
 
@@ -149,8 +153,9 @@ def _batch(source: SourceConfig, pii: PiiConfig, rows_read: int, frame: pd.DataF
 
 
 def describe_kinds() -> dict[str, dict[str, list[str]]]:
-    """What each source kind expects: required and optional canonical fields."""
-    return {k: {"required": list(REQUIRED_FIELDS[k]), "optional": list(OPTIONAL_FIELDS[k])} for k in REQUIRED_FIELDS}
+    """What each registered source kind expects: required and optional canonical fields, and its own options."""
+    return {name: {"required": list(k.required), "optional": list(k.optional), "options": list(k.options.model_fields)}
+            for name, k in kinds.kinds().items()}
 
 
 def source_paths(pattern: str, base_dir: Path) -> list[Path]:
