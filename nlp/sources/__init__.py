@@ -95,27 +95,35 @@ def iter_source(source: SourceConfig, ingest: IngestConfig, base_dir: Path, now:
                 quarantine += [_q(source, str(path), n, unmapped, r) for n, r in good]
                 yield _batch(source, ingest.pii, len(chunk), _items(), quarantine, seen, records.encoding)
                 continue
-            hashes = [stable_hash(salt, _storable(_raw(record, sort=True))) for _, record in good]
-            stored = _known(known, hashes)
-            parsed, parsed_hashes, parsed_at, reused, reused_at = [], [], [], [], []
-            for position, ((number, record), row_hash) in enumerate(zip(good, hashes)):
-                if row_hash in stored.index:
-                    reused.append(row_hash)
-                    reused_at.append(position)
-                    continue
-                try:
-                    parsed.append(to_item(record, mapping, source, ingest, now))
-                    parsed_hashes.append(row_hash)
-                    parsed_at.append(position)
-                except RowError as exc:
-                    quarantine.append(_q(source, str(path), number, str(exc), record))
-                except Exception as exc:  # noqa: BLE001 - one row never sinks the night; its message may quote it
-                    reason = f"row {number} could not be read ({type(exc).__name__}); please report it"
-                    quarantine.append(_q(source, str(path), number, reason, record))
-            frame = pd.concat([_items(pd.DataFrame(parsed), parsed_hashes, parsed_at),
-                               _items(stored.loc[reused], reused, reused_at)]).sort_index(kind="stable")
-            yield _batch(source, ingest.pii, len(chunk), frame.reset_index(drop=True), quarantine, seen,
-                         records.encoding, len(reused))
+            frame, reused = _parse_rows(good, salt, known, mapping, source, ingest, now, str(path), quarantine)
+            yield _batch(source, ingest.pii, len(chunk), frame, quarantine, seen, records.encoding, reused)
+
+
+def _parse_rows(good: list, salt: str, known: KnownRows | None, mapping: dict[str, list[str]], source: SourceConfig,
+                ingest: IngestConfig, now: pd.Timestamp, path: str, quarantine: list[dict]) -> tuple[pd.DataFrame, int]:
+    """The items of one batch's readable rows (number, record), in row order, and how many were reused: a row the
+    store already holds as it is (by row hash) is taken from there, every other row is parsed. A row that cannot
+    be parsed is appended to ``quarantine``, with its reason."""
+    hashes = [stable_hash(salt, _storable(_raw(record, sort=True))) for _, record in good]
+    stored = _known(known, hashes)
+    parsed, parsed_hashes, parsed_at, reused, reused_at = [], [], [], [], []
+    for position, ((number, record), row_hash) in enumerate(zip(good, hashes)):
+        if row_hash in stored.index:
+            reused.append(row_hash)
+            reused_at.append(position)
+            continue
+        try:
+            parsed.append(to_item(record, mapping, source, ingest, now))
+            parsed_hashes.append(row_hash)
+            parsed_at.append(position)
+        except RowError as exc:
+            quarantine.append(_q(source, path, number, str(exc), record))
+        except Exception as exc:  # noqa: BLE001 - one row never sinks the night; its message may quote it
+            reason = f"row {number} could not be read ({type(exc).__name__}); please report it"
+            quarantine.append(_q(source, path, number, reason, record))
+    frame = pd.concat([_items(pd.DataFrame(parsed), parsed_hashes, parsed_at),
+                       _items(stored.loc[reused], reused, reused_at)]).sort_index(kind="stable")
+    return frame.reset_index(drop=True), len(reused)
 
 
 def _known(known: KnownRows | None, hashes: list[str]) -> pd.DataFrame:
