@@ -15,11 +15,12 @@ from nlp.problems import issue_profiles
 
 
 def severity_flags(scored: pd.DataFrame, cfg: RankConfig) -> pd.Series:
-    """1.0 for an item that shows a severe experience: 1-2 stars or CSAT, a repeat contact or reopen,
-    a resolution slower than cfg.slow_resolution_hours, or text at cfg.severe_sentiment or below; else 0.0."""
-    low_rating = _flag(scored["rating"].astype("Float64") <= 2)
-    low_csat = _flag(scored["csat"].astype("Float64") <= 2)
-    repeat = _flag(scored["contact_count"].astype("Float64") >= 2) | _flag(scored["reopened"])
+    """1.0 for an item that shows a severe experience: stars or CSAT at cfg.severe_score_at_most or below,
+    cfg.repeat_contacts contacts or more or a reopen, a resolution slower than cfg.slow_resolution_hours, or text
+    at cfg.severe_sentiment or below; else 0.0."""
+    low_rating = _flag(scored["rating"].astype("Float64") <= cfg.severe_score_at_most)
+    low_csat = _flag(scored["csat"].astype("Float64") <= cfg.severe_score_at_most)
+    repeat = _flag(scored["contact_count"].astype("Float64") >= cfg.repeat_contacts) | _flag(scored["reopened"])
     hours = ((scored["resolved_at"] - scored["created_at"]).dt.total_seconds() / 3600).astype("Float64")
     slow = _flag(hours > cfg.slow_resolution_hours)
     strong = (scored["sentiment"] <= cfg.severe_sentiment).to_numpy(dtype=bool)
@@ -185,8 +186,8 @@ def _followup_flags(responses: pd.DataFrame, age_days: np.ndarray, cfg: Followup
 def _priority_terms(responses: pd.DataFrame, age_days: np.ndarray,
                     cfg: FollowupConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The terms the priority adds to each item's urgency, weighted by cfg.priority_weights: reach (its issue's size
-    against the largest; outliers 0), customer (the customer's other contacts, 3 or more = 1) and age (days
-    waiting, a week or more = 1)."""
+    against the largest; outliers 0), customer (the customer's other contacts, 1 at cfg.contacts_for_full) and age
+    (days waiting, 1 at cfg.days_for_full)."""
     issue = responses["issue_id"].astype("string").fillna(OUTLIER)
     sizes = issue[issue != OUTLIER].value_counts()
     reach = (issue.map(sizes).fillna(0).astype(float) / max(int(sizes.max()) if len(sizes) else 1, 1)).to_numpy()
@@ -194,4 +195,5 @@ def _priority_terms(responses: pd.DataFrame, age_days: np.ndarray,
                 ).astype("string")
     contacts = customer.map(customer.value_counts()).astype("Float64").fillna(1.0).to_numpy(dtype=float)
     w = cfg.priority_weights
-    return (w.reach * reach, w.customer * np.clip((contacts - 1) / 3, 0, 1), w.age * np.clip(age_days / 7, 0, 1))
+    return (w.reach * reach, w.customer * np.clip((contacts - 1) / cfg.contacts_for_full, 0, 1),
+            w.age * np.clip(age_days / cfg.days_for_full, 0, 1))

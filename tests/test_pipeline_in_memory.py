@@ -110,3 +110,14 @@ def test_the_markdown_report_names_the_stages_issues_and_verbatims_in_memory(tab
     assert "| 新規 | 配送が遅い (`ja-0001`) | 配送 | 5 | 0 |" in md
     delivery = md.split("## 配送 (11 件")[1].split("\n## ")[0]
     assert "> 荷物がまだ届かない" in delivery and "kind drivers" not in delivery
+
+
+def test_the_report_cuts_verbatims_and_followup_texts_where_its_section_says(tables):
+    cfg, t = tables
+    short = cfg.model_copy(update={"report": cfg.report.model_copy(update={"verbatim_chars": 4,
+                                                                          "followup_chars": 2})})
+    report = build_report(short, t, {"run_id": "r2"})
+    verbatims = [v["text"] for stage in report["stages"] for p in stage["pain_points"]
+                 for v in p["all_verbatims"]["rows"]]
+    assert verbatims and max(map(len, verbatims)) == 4
+    assert report["followup"] and max(len(r["text"]) for r in report["followup"]) == 2

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from nlp.config import RankConfig, RankWeights, Stage, StagesConfig, TrendsConfig
-from nlp.rank import followup_items, rank_pain_points
+from nlp.rank import followup_items, rank_pain_points, severity_flags
 from nlp.config import FollowupConfig
 from nlp.stages import UNASSIGNED, assign_stages, stage_similarity
 from nlp.trends import growth, period_trends, weekly_trends
@@ -155,6 +155,39 @@ def test_followup_queue_is_a_work_queue_new_capped_with_owner_and_status():
     assert a0 > b3
     nothing_new, _ = followup_items(scored, cfg, as_of, seen_before=None)
     assert not nothing_new["new"].any()
+
+
+def test_what_counts_as_severe_is_the_rank_sections():
+    at = pd.Timestamp("2026-11-01", tz="UTC")
+    items = pd.DataFrame({"rating": pd.array([2, 3, None, None], dtype="Float64"),
+                          "csat": pd.array([None, None, 3, None], dtype="Float64"),
+                          "contact_count": pd.array([None, None, None, 2], dtype="Float64"),
+                          "reopened": pd.array([None] * 4, dtype="boolean"),
+                          "created_at": [at] * 4, "resolved_at": pd.Series([pd.NaT] * 4, dtype="datetime64[us, UTC]"),
+                          "sentiment": [0.0] * 4})
+    assert severity_flags(items, RankConfig()).tolist() == [1.0, 0.0, 0.0, 1.0]
+    stricter = RankConfig(severe_score_at_most=3, repeat_contacts=3)
+    assert severity_flags(items, stricter).tolist() == [1.0, 1.0, 1.0, 0.0]
+
+
+def test_a_customers_contacts_and_the_wait_count_in_full_where_followup_says():
+    scored = _scored().assign(text="t", source_name="s", source_id="x", sentiment=-0.8)
+    scored["customer_id"] = pd.array(["C1", "C1", "C2", "C3", "C4", "C5", "C6", "C7"], dtype="string")
+    as_of = scored["created_at"].max()
+    only_customer = {"reach": 0, "customer": 1, "age": 0}
+    extra = {}
+    for full in (3.0, 1.0):
+        cfg = FollowupConfig(sentiment_below=-0.5, priority_weights=only_customer, contacts_for_full=full)
+        out = followup_items(scored, cfg, as_of)[0].set_index("item_id")
+        extra[full] = float(out.loc["a0", "priority"] - out.loc["a0", "urgency"])
+    assert extra == {3.0: pytest.approx(1 / 3, abs=1e-4), 1.0: pytest.approx(1.0, abs=1e-4)}
+    waited = {}
+    for days in (7.0, 1e9):
+        cfg = FollowupConfig(sentiment_below=-0.5, priority_weights={"reach": 0, "customer": 0, "age": 1},
+                             days_for_full=days)
+        out = followup_items(scored, cfg, as_of)[0]
+        waited[days] = float((out["priority"] - out["urgency"]).max())
+    assert waited[7.0] > 0 and waited[1e9] == pytest.approx(0.0, abs=1e-4)
 
 
 def test_followup_takes_detractors_and_skips_what_was_answered():

@@ -67,14 +67,16 @@ class RankConfig(_Model):
     verbatims: int = 3  # quotes per pain point, from its own stage, most central first
     slow_resolution_hours: float = 48.0
     severe_sentiment: float = Field(default=-0.6, ge=-1, le=0)  # text this negative or worse counts as severe
+    severe_score_at_most: float = Field(default=2.0, ge=1, le=5)  # as do stars or CSAT (1-5) this low
+    repeat_contacts: int = Field(default=2, ge=2)  # and this many contacts for the same ticket (or a reopen)
 
 
 class PriorityWeights(_Model):
     """What puts a follow-up first, besides its urgency (negativity and reasons): each term is 0..1."""
 
     reach: float = Field(default=0.5, ge=0)  # the size of the item's issue against the largest
-    customer: float = Field(default=0.5, ge=0)  # the customer's other contacts in the window (3+ = 1)
-    age: float = Field(default=0.5, ge=0)  # days waiting (a week or more = 1)
+    customer: float = Field(default=0.5, ge=0)  # the customer's other contacts in the window (contacts_for_full+ = 1)
+    age: float = Field(default=0.5, ge=0)  # days waiting (days_for_full or more = 1)
 
 
 class FollowupConfig(_Model):
@@ -83,6 +85,8 @@ class FollowupConfig(_Model):
     detractors: bool = True  # survey answers with NPS 0-6 need an answer too
     csat_at_most: float = 2.0  # and CSAT answers this low
     priority_weights: PriorityWeights = Field(default_factory=PriorityWeights)
+    contacts_for_full: float = Field(default=3.0, gt=0)  # other contacts of the customer that give its full term
+    days_for_full: float = Field(default=7.0, gt=0)  # days waiting that give the age term in full
     # the queue (followup.csv and the report) holds the first this many, the rest are counted; null: all
     max_items: int | None = Field(default=100, ge=1)
 
@@ -117,6 +121,8 @@ class ReportConfig(_Model):
     followup_rows: int = Field(default=20, ge=0)  # first rows of the follow-up queue shown (all in followup.csv)
     impact_rows: int = Field(default=10, ge=1)  # issues in the report's impact ranking
     todo_rows: int = Field(default=3, ge=0)  # pain points in the report's to-do list, best score first
+    verbatim_chars: int = Field(default=500, ge=1)  # each text of an issue's full verbatim list is cut here
+    followup_chars: int = Field(default=300, ge=1)  # and a follow-up row's (the whole text: followup.csv)
 
 
 class ScheduleConfig(_Model):

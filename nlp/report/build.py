@@ -125,7 +125,8 @@ def all_verbatims(cfg: PipelineConfig, scored: pd.DataFrame, issue_id: str) -> d
             continue
         seen.add(gist(text))
         channel = getattr(r, "channel", None)
-        rows.append({"text": text[:500], "date": r.created_at.tz_convert(cfg.ingest.timezone).strftime("%Y-%m-%d"),
+        rows.append({"text": text[:cfg.report.verbatim_chars],
+                     "date": r.created_at.tz_convert(cfg.ingest.timezone).strftime("%Y-%m-%d"),
                      "source_kind": r.source_kind, "lang": getattr(r, "lang", ""),
                      "channel": channel if isinstance(channel, str) else ""})
     limit = cfg.report.max_verbatims
@@ -194,7 +195,7 @@ def _followup_row(cfg: PipelineConfig, row) -> dict:
             "urgency": float(row.urgency), "stage": row.stage, "stage_name": stage_name(cfg, row.stage),
             "customer_id": row.customer_id if isinstance(row.customer_id, str) else "",
             "source_id": row.source_id if isinstance(row.source_id, str) else "",
-            "text": redact_pii(row.text, cfg.ingest.pii, handles=True)[:300]}
+            "text": redact_pii(row.text, cfg.ingest.pii, handles=True)[:cfg.report.followup_chars]}
 
 
 def _ratio(a: int, b: int) -> float:
