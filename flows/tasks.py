@@ -18,7 +18,7 @@ from nlp.cluster import cluster_embeddings
 from nlp.config import PipelineConfig
 from nlp.delta import clustering_plan, delta_clusters, delta_descriptions, delta_scope, fit_key
 from nlp.embed import get_embedder
-from nlp.issues import issue_assignments, merged_clusters, track_issues
+from nlp.issues import issue_tracking
 from nlp.label import centrality, describe_clusters
 from nlp.names import sentence_encoder
 from nlp.phrases import pin_items_by_space, stage_similarities
@@ -116,19 +116,12 @@ def identify_issues(cfg: PipelineConfig, run_id: str, items: pd.DataFrame, assig
     """Give this run's clusters the ids of the issues they continue (or new ids); returns the assignments and
     clusters under issue ids (issue_id from here on), the issue rows to store and the issue events."""
     as_of = items["created_at"].max() if len(items) else pd.Timestamp.now(tz="UTC")
-    previous = prior.issues
-    mapping, issues, events = track_issues(assigned, clusters, vectors, previous, prior.members(), run_id,
-                                           as_of, cfg.issues, model_keys(cfg))
-    labels = dict(zip(issues["issue_id"], issues["label"]))
-    renamed = issue_assignments(assigned, mapping)
-    named = merged_clusters(clusters, mapping)  # near-duplicate issues are one
-    named["label"] = named["issue_id"].map(labels)
+    tracking = issue_tracking(assigned, clusters, vectors, prior, run_id, as_of, cfg.issues, model_keys(cfg))
+    events, issues = tracking.known.events, tracking.states
     counts = events["event"].value_counts().to_dict()
     get_run_logger().info("issues: %d continued, %s", int((~issues["issue_id"].isin(events["issue_id"])).sum()),
                           ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "no changes")
-    known = KnownIssues(events=events, labels=labels, radius=dict(zip(issues["issue_id"], issues["radius"])),
-                        first_run=previous.empty)  # no "new" alerts for the very first issues
-    return IssueTracking(assigned=renamed, clusters=named, states=issues, known=known)
+    return tracking
 
 
 @task

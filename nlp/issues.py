@@ -13,6 +13,7 @@ from nlp.cluster import OUTLIER
 from nlp.config import IssuesConfig
 from nlp.label import cluster_centroids
 from nlp.matching import label_changes, match_issues, merged_issues, new_issue_ids
+from nlp.records import IssueTracking, KnownIssues, PriorRun
 
 
 def track_issues(assigned: pd.DataFrame, clusters: pd.DataFrame, vectors: dict[str, np.ndarray],
@@ -48,6 +49,21 @@ def track_issues(assigned: pd.DataFrame, clusters: pd.DataFrame, vectors: dict[s
     issues = _issue_rows(matches, current, labels, previous, merged, run_id, as_of)
     events = _events(matches, labels, merged, previous)
     return merge_duplicates(mapping, issues, events, duplicate_issues(issues, cfg))
+
+
+def issue_tracking(assigned: pd.DataFrame, clusters: pd.DataFrame, vectors: dict[str, np.ndarray], prior: PriorRun,
+                   run_id: str, as_of: pd.Timestamp, cfg: IssuesConfig, model_keys: dict[str, str]) -> IssueTracking:
+    """This run's clusters under the ids of the issues they continue (or new ids; ``track_issues``): the
+    assignments and clusters under issue ids (issue_id from here on, near-duplicate issues one, each with its
+    issue's label), the issue rows to store and the known issues for the ranking."""
+    mapping, issues, events = track_issues(assigned, clusters, vectors, prior.issues, prior.members(), run_id,
+                                           as_of, cfg, model_keys)
+    labels = dict(zip(issues["issue_id"], issues["label"]))
+    named = merged_clusters(clusters, mapping)
+    named["label"] = named["issue_id"].map(labels)
+    known = KnownIssues(events=events, labels=labels, radius=dict(zip(issues["issue_id"], issues["radius"])),
+                        first_run=prior.issues.empty)  # no "new" alerts for the very first issues
+    return IssueTracking(assigned=issue_assignments(assigned, mapping), clusters=named, states=issues, known=known)
 
 
 def duplicate_issues(issues: pd.DataFrame, cfg: IssuesConfig) -> pd.DataFrame:

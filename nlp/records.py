@@ -17,11 +17,11 @@ class PriorRun:
     until the run completes.
 
     ``run_id``: the latest completed run (None before the first); ``last_full_fit``: the summary of the latest
-    completed full fit (None before the first); ``issues``: every known issue's state (store.results.issue_states);
-    ``assignments`` and ``clusters``: the latest completed run's results (store.results.latest); ``history``:
-    every stored item with its most recent result (store.results.history, the trends' basis); ``seen_before``: the item
-    ids of the latest completed run before this one (None when there is none: the follow-up queue marks none
-    new)."""
+    completed full fit (None before the first); ``issues``: every known issue's state
+    (store.results.issue_states); ``assignments`` and ``clusters``: the latest completed run's results
+    (store.results.latest); ``history``: every stored item with its most recent result (store.results.history,
+    the trends' basis); ``seen_before``: the item ids of the latest completed run before this one (None when
+    there is none: the follow-up queue marks none new)."""
 
     run_id: str | None
     last_full_fit: dict | None

@@ -76,3 +76,30 @@ def test_a_run_without_clusters_marks_live_issues_dormant():
                                            pd.Timestamp("2026-11-02", tz="UTC"), CFG)
     assert mapping == {} and set(issues["status"]) == {"dormant"}
     assert set(events["event"]) == {"dormant"}
+
+
+def test_issue_tracking_puts_a_first_runs_clusters_under_issue_ids_with_their_labels():
+    from nlp.issues import issue_tracking
+    from nlp.records import PriorRun
+
+    assigned = pd.DataFrame({"item_id": ["a", "b", "c", "d", "e"], "space": ["ja"] * 5,
+                             "cluster_id": ["ja-000", "ja-000", "ja-000", "ja-001", "outlier"],
+                             "centrality": [1.0, 1.0, 1.0, 1.0, np.nan]})
+    clusters = pd.DataFrame({"cluster_id": ["ja-000", "ja-001"], "space": ["ja", "ja"], "size": [3, 1],
+                             "label": ["配送が遅い", "ログインできない"], "keyphrases": [["配送"], ["ログイン"]],
+                             "verbatims": [["遅い"], ["入れない"]]})
+    vectors = {"ja": E[[0, 0, 0, 1, 2]]}
+    none = pd.DataFrame(columns=["item_id", "issue_id"])
+    states = pd.DataFrame(columns=["issue_id", "space", "label", "keyphrases", "centroid", "radius", "status",
+                                   "first_seen_run", "first_seen_at", "label_history", "model_key"])
+    prior = PriorRun(run_id=None, last_full_fit=None, issues=states, assignments=none, clusters=pd.DataFrame(),
+                     history=pd.DataFrame(), seen_before=None)
+    out = issue_tracking(assigned, clusters, vectors, prior, "r1", pd.Timestamp("2026-11-02", tz="UTC"), CFG,
+                         {"ja": "m"})
+    assert out.assigned["issue_id"].tolist() == ["ja-0001", "ja-0001", "ja-0001", "ja-0002", "outlier"]
+    assert "cluster_id" not in out.assigned and "cluster_id" not in out.clusters
+    assert dict(zip(out.clusters["issue_id"], out.clusters["label"])) == {"ja-0001": "配送が遅い",
+                                                                          "ja-0002": "ログインできない"}
+    assert out.known.first_run and set(out.known.events["event"]) == {"new"}
+    assert out.known.labels == {"ja-0001": "配送が遅い", "ja-0002": "ログインできない"}
+    assert out.states["model_key"].tolist() == ["m", "m"] and out.states["status"].eq("active").all()
