@@ -23,7 +23,7 @@ from nlp.analysis import embedding_spaces, run_items, space_spec, survey_answers
 from nlp.config import PipelineConfig, load_config
 from nlp.label import labels_in_language
 from nlp.pii import redact_pii
-from nlp.records import IngestSummary, KnownIssues, RunPlan
+from nlp.records import IngestSummary, KnownIssues, RunPlan, RunState
 from nlp.schema import stable_hash
 from nlp.store import Store
 
@@ -36,22 +36,22 @@ def nightly(config_path: str = "configs/default.yaml", since: str | None = None,
     check_before_work(cfg, Path.cwd())
     with Store(cfg.store.path).run_lock():
         run = _start_run(cfg, until)
-        with _recorded(cfg, run["run_id"]):
+        with _recorded(cfg, run.run_id):
             return _nightly(cfg, run, since, until)
 
 
-def _nightly(cfg: PipelineConfig, run: dict, since: str | None, until: str | None) -> dict:
+def _nightly(cfg: PipelineConfig, run: RunState, since: str | None, until: str | None) -> dict:
     with _timed(run, "ingest"):
-        ingest = ingest_sources(cfg, run["run_id"], Path.cwd())
+        ingest = ingest_sources(cfg, run.run_id, Path.cwd())
     empty_sources(cfg, ingest)  # a source that gave nothing fails the run, naming it (unless allow_empty)
     with _timed(run, "load"):
-        items, run["window"] = load_items(cfg, since, until)
-        prior = load_prior_run(cfg, run["run_id"])  # the store as this run found it, read once
+        items, run.window = load_items(cfg, since, until)
+        prior = load_prior_run(cfg, run.run_id)  # the store as this run found it, read once
     answers, items = survey_answers(items)
     if items.empty:  # nothing in the window: say so, publish nothing
-        summary = {"run_id": run["run_id"], "report": None, "files": {}, "items": 0, "alerts": [],
+        summary = {"run_id": run.run_id, "report": None, "files": {}, "items": 0, "alerts": [],
                    "ingest": ingest.as_dict()}
-        Store(cfg.store.path).runs.finish(run["run_id"], pd.Timestamp.now(tz="UTC"), summary, status="empty")
+        Store(cfg.store.path).runs.finish(run.run_id, pd.Timestamp.now(tz="UTC"), summary, status="empty")
         return summary
     with partition_runner(cfg) as runner:  # runner: dask maps the tokenize and embed partitions over workers
         with _timed(run, "tokenize"):
@@ -59,25 +59,25 @@ def _nightly(cfg: PipelineConfig, run: dict, since: str | None, until: str | Non
             scope = tasks.analysis_scope(cfg, items, plan, prior)  # a delta run works on new items only
             tokens = embedding.tokenize_items(cfg, items, scope, runner)
         with _timed(run, "embed"):
-            vectors, run["embedded"] = embedding.embed_items(cfg, items, tokens, runner)
+            vectors, run.embedded = embedding.embed_items(cfg, items, tokens, runner)
     # quote(): Prefect would otherwise walk every token of every text on each task call (27 s at 10k items)
     tokens = quote(tokens)
     with _timed(run, "cluster"):
         assigned, clustering = tasks.cluster_items(cfg, items, vectors, plan, scope, prior)
-        run["plan"] = plan = replace(plan, clustering=clustering)
+        run.plan = plan = replace(plan, clustering=clustering)
         clusters = tasks.describe_items(cfg, items, assigned, tokens, plan, prior)
-        issues = tasks.identify_issues(cfg, run["run_id"], items, assigned, clusters, vectors, prior)
+        issues = tasks.identify_issues(cfg, run.run_id, items, assigned, clusters, vectors, prior)
         issues = replace(issues, assigned=tasks.pinned_items(cfg, items, issues.assigned, vectors))
     with _timed(run, "sentiment_and_stages"):
-        sentiment, run["sentiment"] = sentiment_items(cfg, items, tokens, scope, issues.assigned, prior)
+        sentiment, run.sentiment = sentiment_items(cfg, items, tokens, scope, issues.assigned, prior)
         stages = tasks.stage_items(cfg, items, issues.assigned, vectors)
     assignments = issues.assigned.merge(stages, on="item_id").merge(sentiment[["item_id", "sentiment"]])
-    tasks.save_results(cfg, run["run_id"], assignments, issues.clusters, issues.states, issues.known.events)
+    tasks.save_results(cfg, run.run_id, assignments, issues.clusters, issues.states, issues.known.events)
     return publish(cfg, run, items, assignments, issues.clusters, ingest, issues.known, answers,
                    prior.seen_before, prior.history)
 
 
-def publish(cfg: PipelineConfig, run: dict, items: pd.DataFrame, assignments: pd.DataFrame,
+def publish(cfg: PipelineConfig, run: RunState, items: pd.DataFrame, assignments: pd.DataFrame,
             clusters: pd.DataFrame, ingest: IngestSummary, issues: KnownIssues, answers: pd.DataFrame,
             seen_before: set[str] | None, history: pd.DataFrame, record: bool = True) -> dict:
     """Rank, write the report and (``record``) close the run in the store; shared by ``nightly`` and ``koe
@@ -86,35 +86,34 @@ def publish(cfg: PipelineConfig, run: dict, items: pd.DataFrame, assignments: pd
     with _timed(run, "rank"):
         tables = tasks.rank_items(cfg, items, assignments, clusters, issues, answers, seen_before, history)
     meta = {**_meta(cfg, run, items, ingest), "n_answers_only": int(len(answers)),
-            "rerendered_at": run.get("rerendered_at")}
-    manifest = {"run_id": run["run_id"], "config": cfg.model_dump(), "versions": package_versions(),
+            "rerendered_at": run.rerendered_at}
+    manifest = {"run_id": run.run_id, "config": cfg.model_dump(), "versions": package_versions(),
                 "models": {lang: space_spec(space, cfg.embed).model_dump()  # each language's embedder as run
                            for space, langs in embedding_spaces(cfg.embed).items() for lang in langs},
-                "ingest": ingest.as_dict(), "sentiment": run.get("sentiment", {}),
-                "counts": meta["counts"], "timings_s": run["timings"]}
+                "ingest": ingest.as_dict(), "sentiment": run.sentiment,
+                "counts": meta["counts"], "timings_s": run.timings}
     with _timed(run, "publish"):
         written = tasks.publish_report(cfg, tables, meta, manifest)
-    summary = {"run_id": run["run_id"], "report": written["report.html"], "files": written, **meta["counts"],
+    summary = {"run_id": run.run_id, "report": written["report.html"], "files": written, **meta["counts"],
                "answers_only": meta["n_answers_only"],
-               "alerts": tables.alerts[["issue_id", "alert"]].to_dict(orient="records"), **run["plan"].summary(),
-               "ingest": ingest.as_dict(), "window": run["window"]}
+               "alerts": tables.alerts[["issue_id", "alert"]].to_dict(orient="records"), **run.plan.summary(),
+               "ingest": ingest.as_dict(), "window": run.window}
     if record:
-        Store(cfg.store.path).runs.finish(run["run_id"], pd.Timestamp.now(tz="UTC"), summary)
+        Store(cfg.store.path).runs.finish(run.run_id, pd.Timestamp.now(tz="UTC"), summary)
     return summary
 
 
-def _start_run(cfg: PipelineConfig, until: str | None = None) -> dict:
+def _start_run(cfg: PipelineConfig, until: str | None = None) -> RunState:
     now = pd.Timestamp.now(tz="UTC")
     run_id = f"{now:%Y%m%dT%H%M%S%f}-{stable_hash(cfg.model_dump_json(), length=6)}"
     Store(cfg.store.path).runs.start(run_id, now, cfg.model_dump())
     return _run(cfg, run_id, until)
 
 
-def _run(cfg: PipelineConfig, run_id: str, until: str | None = None, plan: RunPlan | None = None) -> dict:
+def _run(cfg: PipelineConfig, run_id: str, until: str | None = None, plan: RunPlan | None = None) -> RunState:
     # a backfill run is dated by the day it replays, so each day keeps its own report
     run_date = until or pd.Timestamp.now(tz=cfg.schedule.timezone).strftime("%Y-%m-%d")
-    return {"run_id": run_id, "run_date": run_date, "timings": {}, "embedded": 0, "window": None,
-            "plan": plan or RunPlan(None, None, None)}
+    return RunState(run_id, run_date, plan or RunPlan(None, None, None))
 
 
 @contextmanager
@@ -166,18 +165,18 @@ def _ending(exc: BaseException) -> tuple[str, str]:
 
 
 @contextmanager
-def _timed(run: dict, step: str):
+def _timed(run: RunState, step: str):
     start = time.perf_counter()
     yield
-    run["timings"][step] = round(time.perf_counter() - start, 3)
-    progress.info("%s done in %.1f s", step, run["timings"][step])
+    run.timings[step] = round(time.perf_counter() - start, 3)
+    progress.info("%s done in %.1f s", step, run.timings[step])
 
 
-def _meta(cfg: PipelineConfig, run: dict, items: pd.DataFrame, ingest: IngestSummary) -> dict:
+def _meta(cfg: PipelineConfig, run: RunState, items: pd.DataFrame, ingest: IngestSummary) -> dict:
     local = items["created_at"].dt.tz_convert(cfg.ingest.timezone)
-    counts = {"items": int(len(items)), "embedded": int(run["embedded"]), **ingest.counts()}
+    counts = {"items": int(len(items)), "embedded": int(run.embedded), **ingest.counts()}
     return {
-        "run_id": run["run_id"], "run_date": run["run_date"], "n_items": int(len(items)),
+        "run_id": run.run_id, "run_date": run.run_date, "n_items": int(len(items)),
         "n_quarantined": counts["quarantined"], "counts": counts,
         "by_kind": {k: int(v) for k, v in items["source_kind"].value_counts().sort_index().items()},
         "period_start": local.min().strftime("%Y-%m-%d") if len(items) else "-",
@@ -219,8 +218,8 @@ def _rerender(cfg: PipelineConfig, config_path: str) -> dict:
     clusters, labels = labels_in_language(stored.clusters, labels, cfg.report.language)
     # into the run's own folder (its date), marked as a re-render; its alerts were published by the run itself
     run = _run(cfg, stored.run_id, until=stored.report_date, plan=RunPlan.from_summary(stored.summary))
-    run["rerendered_at"] = pd.Timestamp.now(tz=cfg.ingest.timezone).strftime("%Y-%m-%d %H:%M")
-    run["window"] = stored.summary.get("window")
+    run.rerendered_at = pd.Timestamp.now(tz=cfg.ingest.timezone).strftime("%Y-%m-%d %H:%M")
+    run.window = stored.summary.get("window")
     # what the run read, as its summary recorded it (a summary from before koe kept it: its totals)
     ingest = IngestSummary.from_run_summary(stored.summary, stored=len(items))
     issues = KnownIssues(events=stored.events, first_run=stored.first_run, labels=labels,

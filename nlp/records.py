@@ -95,6 +95,23 @@ class RunPlan:
         return cls(summary.get("clustering"), summary.get("as_of"), summary.get("fit_key"))
 
 
+@dataclass
+class RunState:
+    """What a run (or a re-render) gathers as it goes, for its report, manifest and summary: its ``run_id`` and
+    ``run_date`` (the report's folder), ``plan``, each step's time in seconds (``timings``), the vectors it
+    ``embedded``, its ``window`` ([start, end) in UTC, None for all), what scored the ``sentiment`` and, for a
+    re-render, when it was made (``rerendered_at``, local time). The one record a flow fills in step by step."""
+
+    run_id: str
+    run_date: str
+    plan: RunPlan
+    timings: dict[str, float] = field(default_factory=dict)
+    embedded: int = 0
+    window: list[str | None] | None = None
+    sentiment: dict = field(default_factory=dict)
+    rerendered_at: str | None = None
+
+
 @dataclass(frozen=True)
 class KnownIssues:
     """What the ranking and the alerts need of issue tracking: this run's issue ``events``, the ``labels`` and
