@@ -23,7 +23,7 @@ from nlp.analysis import embedding_spaces, run_items, space_spec, survey_answers
 from nlp.config import PipelineConfig, load_config
 from nlp.label import labels_in_language
 from nlp.pii import redact_pii
-from nlp.records import IngestSummary, KnownIssues, RunPlan, RunState
+from nlp.records import IngestSummary, KnownIssues, ReportMeta, RunPlan, RunState
 from nlp.schema import stable_hash
 from nlp.store import Store
 
@@ -85,17 +85,16 @@ def publish(cfg: PipelineConfig, run: RunState, items: pd.DataFrame, assignments
     (store.runs.items_seen_before); ``history``: every stored item's latest result (store.results.history)."""
     with _timed(run, "rank"):
         tables = tasks.rank_items(cfg, items, assignments, clusters, issues, answers, seen_before, history)
-    meta = {**_meta(cfg, run, items, ingest), "n_answers_only": int(len(answers)),
-            "rerendered_at": run.rerendered_at}
+    meta = _meta(cfg, run, items, ingest, len(answers))
     manifest = {"run_id": run.run_id, "config": cfg.model_dump(), "versions": package_versions(),
                 "models": {lang: space_spec(space, cfg.embed).model_dump()  # each language's embedder as run
                            for space, langs in embedding_spaces(cfg.embed).items() for lang in langs},
                 "ingest": ingest.as_dict(), "sentiment": run.sentiment,
-                "counts": meta["counts"], "timings_s": run.timings}
+                "counts": meta.counts, "timings_s": run.timings}
     with _timed(run, "publish"):
         written = tasks.publish_report(cfg, tables, meta, manifest)
-    summary = {"run_id": run.run_id, "report": written["report.html"], "files": written, **meta["counts"],
-               "answers_only": meta["n_answers_only"],
+    summary = {"run_id": run.run_id, "report": written["report.html"], "files": written, **meta.counts,
+               "answers_only": meta.n_answers_only,
                "alerts": tables.alerts[["issue_id", "alert"]].to_dict(orient="records"), **run.plan.summary(),
                "ingest": ingest.as_dict(), "window": run.window}
     if record:
@@ -172,17 +171,16 @@ def _timed(run: RunState, step: str):
     progress.info("%s done in %.1f s", step, run.timings[step])
 
 
-def _meta(cfg: PipelineConfig, run: RunState, items: pd.DataFrame, ingest: IngestSummary) -> dict:
+def _meta(cfg: PipelineConfig, run: RunState, items: pd.DataFrame, ingest: IngestSummary,
+          n_answers_only: int) -> ReportMeta:
     local = items["created_at"].dt.tz_convert(cfg.ingest.timezone)
     counts = {"items": int(len(items)), "embedded": int(run.embedded), **ingest.counts()}
-    return {
-        "run_id": run.run_id, "run_date": run.run_date, "n_items": int(len(items)),
-        "n_quarantined": counts["quarantined"], "counts": counts,
-        "by_kind": {k: int(v) for k, v in items["source_kind"].value_counts().sort_index().items()},
-        "period_start": local.min().strftime("%Y-%m-%d") if len(items) else "-",
-        "period_end": local.max().strftime("%Y-%m-%d") if len(items) else "-",
-        "koe_version": package_versions()["koe"],
-    }
+    return ReportMeta(
+        run_id=run.run_id, run_date=run.run_date, n_items=int(len(items)), n_quarantined=counts["quarantined"],
+        counts=counts, by_kind={k: int(v) for k, v in items["source_kind"].value_counts().sort_index().items()},
+        period_start=local.min().strftime("%Y-%m-%d") if len(items) else "-",
+        period_end=local.max().strftime("%Y-%m-%d") if len(items) else "-",
+        koe_version=package_versions()["koe"], n_answers_only=int(n_answers_only), rerendered_at=run.rerendered_at)
 
 
 @flow(name="backfill", log_prints=True)

@@ -22,7 +22,7 @@ from nlp.issues import issue_tracking
 from nlp.label import centrality, describe_clusters
 from nlp.names import sentence_encoder
 from nlp.phrases import pin_items_by_space, stage_similarities
-from nlp.records import IssueTracking, KnownIssues, PriorRun, ReportTables, RunPlan
+from nlp.records import IssueTracking, KnownIssues, PriorRun, ReportMeta, ReportTables, RunPlan
 from nlp.report import (build_report, render_alerts_markdown, render_html, render_markdown, stage_name,
                         write_report_files)
 from nlp.report.write import local_times
@@ -172,10 +172,10 @@ def rank_items(cfg: PipelineConfig, items: pd.DataFrame, assignments: pd.DataFra
 
 
 @task(retries=2, retry_delay_seconds=5)
-def publish_report(cfg: PipelineConfig, tables: ReportTables, meta: dict, manifest: dict) -> dict:
+def publish_report(cfg: PipelineConfig, tables: ReportTables, meta: ReportMeta, manifest: dict) -> dict:
     """Write the report files under report.out_dir/<run date>/ and publish Prefect artifacts."""
     report = build_report(cfg, tables, meta)
-    out_dir = Path(cfg.report.out_dir) / meta["run_date"]
+    out_dir = Path(cfg.report.out_dir) / meta.run_date
     csv_tables = {
         "pain_points": tables.pain_points.assign(stage_name=lambda f: f["stage"].map(lambda k: stage_name(cfg, k))),
         "stage_weekly": tables.stage_weekly, "issue_weekly": tables.issue_weekly,
@@ -194,7 +194,7 @@ def publish_report(cfg: PipelineConfig, tables: ReportTables, meta: dict, manife
     create_table_artifact(key="koe-pain-points", table=top[["stage", "rank", "label", "count", "negative_share",
                                                             "growth", "score"]].to_dict(orient="records"))
     logger = get_run_logger()
-    if meta.get("rerendered_at"):  # the run published its alerts; a re-render does not raise them again
+    if meta.rerendered_at:  # the run published its alerts; a re-render does not raise them again
         logger.info("report re-rendered: %s", written["report.html"])
         return written
     for a in tables.alerts.itertuples():  # WARNING, so a notification automation can hook on them

@@ -113,6 +113,25 @@ class RunState:
 
 
 @dataclass(frozen=True)
+class ReportMeta:
+    """What a report says about its run: ids and dates, the items analysed (``n_items``, by source kind
+    ``by_kind``, the local dates ``period_start`` to ``period_end``), the quarantined rows, the run's counts,
+    koe's version, the survey answers counted without a comment and, for a re-render, when it was made."""
+
+    run_id: str
+    run_date: str
+    n_items: int
+    n_quarantined: int
+    counts: dict[str, int]
+    by_kind: dict[str, int]
+    period_start: str
+    period_end: str
+    koe_version: str
+    n_answers_only: int = 0
+    rerendered_at: str | None = None
+
+
+@dataclass(frozen=True)
 class KnownIssues:
     """What the ranking and the alerts need of issue tracking: this run's issue ``events``, the ``labels`` and
     ``radius`` of every issue, and whether these are the very first issues (``first_run``: no "new" alerts)."""

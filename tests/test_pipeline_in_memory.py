@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from nlp.config import load_config
-from nlp.records import KnownIssues
+from nlp.records import KnownIssues, ReportMeta
 from nlp.report import build_report, render_markdown
 from nlp.schema import conform
 from nlp.tables import report_tables
@@ -56,6 +56,11 @@ def _inputs():
     return items, assignments, clusters, answers, known, stored
 
 
+META = ReportMeta(run_id="r2", run_date="2026-03-16", n_items=len(ROWS), n_quarantined=0,
+                  counts={"items": len(ROWS)}, by_kind={}, period_start="2026-03-03", period_end="2026-03-16",
+                  koe_version="test", n_answers_only=1)
+
+
 @pytest.fixture(scope="module")
 def tables():
     cfg = load_config("configs/default.yaml")
@@ -101,10 +106,7 @@ def test_the_followup_queue_puts_the_unresolved_tickets_first_and_marks_what_is_
 
 def test_the_markdown_report_names_the_stages_issues_and_verbatims_in_memory(tables):
     cfg, t = tables
-    meta = {"run_id": "r2", "run_date": "2026-03-16", "n_items": len(ROWS), "n_quarantined": 0,
-            "counts": {"items": len(ROWS)}, "by_kind": {}, "period_start": "2026-03-03", "period_end": "2026-03-16",
-            "koe_version": "test", "n_answers_only": 1, "rerendered_at": None}
-    md = render_markdown(build_report(cfg, t, meta))
+    md = render_markdown(build_report(cfg, t, META))
     first = md.split("## 前回からの変化")[0]  # "what to act on first": the two pain points, delivery first
     assert first.index("**配送が遅い** — 配送: 6 件") < first.index("**can't log in** — 利用: 4 件")
     assert "| 新規 | 配送が遅い (`ja-0001`) | 配送 | 5 | 0 |" in md
@@ -116,7 +118,7 @@ def test_the_report_cuts_verbatims_and_followup_texts_where_its_section_says(tab
     cfg, t = tables
     short = cfg.model_copy(update={"report": cfg.report.model_copy(update={"verbatim_chars": 4,
                                                                           "followup_chars": 2})})
-    report = build_report(short, t, {"run_id": "r2"})
+    report = build_report(short, t, META)
     verbatims = [v["text"] for stage in report["stages"] for p in stage["pain_points"]
                  for v in p["all_verbatims"]["rows"]]
     assert verbatims and max(map(len, verbatims)) == 4

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import pandas as pd
 
 from nlp.config import PipelineConfig
 from nlp.label import gist
 from nlp.pii import redact_pii
-from nlp.records import ReportTables
+from nlp.records import ReportMeta, ReportTables
 from nlp.report.cx import (abuse_rows, impact_ranking, issue_cx, listening_rows, metrics_table, pain_point_impacts)
 from nlp.report.i18n import LABELS
 from nlp.segments import where_to_look
@@ -22,7 +24,7 @@ def stage_name(cfg: PipelineConfig, key: str) -> str:
     return LABELS[lang]["unassigned"] if key == UNASSIGNED else key
 
 
-def build_report(cfg: PipelineConfig, tables: ReportTables, meta: dict) -> dict:
+def build_report(cfg: PipelineConfig, tables: ReportTables, meta: ReportMeta) -> dict:
     """Everything the HTML and Markdown templates show, in report order (stages in config order). ``tables``
     come from nlp.tables.report_tables."""
     stage_weekly = tables.stage_weekly
@@ -35,7 +37,7 @@ def build_report(cfg: PipelineConfig, tables: ReportTables, meta: dict) -> dict:
     todo = sorted((dict(p, stage_name=s["name"], stage_key=s["key"]) for s in stages for p in s["pain_points"]),
                   key=lambda p: -p["score"])[:cfg.report.todo_rows]
     return {
-        "meta": meta, "labels": labels, "language": cfg.report.language,
+        "meta": asdict(meta), "labels": labels, "language": cfg.report.language,
         "title": cfg.report.title, "weeks": [str(w) for w in weeks], "stages": stages,
         "overall_weekly": _overall(stage_weekly, weeks),
         **_followup_queue(cfg, tables.followup, tables.followup_rest),
