@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import tempfile
 from pathlib import Path
 
+# one Prefect home per process (xdist's controller and each worker), removed when that process exits (atexit
+# runs after Prefect's own exit handlers, registered later); a killed process leaves its home behind
 _PREFECT_HOME = tempfile.mkdtemp(prefix="koe-prefect-")
+atexit.register(shutil.rmtree, _PREFECT_HOME, ignore_errors=True)
 os.environ.update({
     "HF_HUB_OFFLINE": "1", "DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90", "PREFECT_HOME": _PREFECT_HOME,
@@ -121,12 +125,6 @@ def sample_config(tmp: Path, **overrides) -> Path:
     path = tmp / "config.yaml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _cleanup_prefect_home():
-    yield
-    shutil.rmtree(_PREFECT_HOME, ignore_errors=True)
 
 
 def pytest_xdist_make_scheduler(config, log):
