@@ -141,9 +141,9 @@ def followup_items(responses: pd.DataFrame, cfg: FollowupConfig, as_of: pd.Times
     ``reasons`` lists every reason, ``reason`` is the first; urgency = the text's negativity + one point per reason
     beyond the first. ``priority`` adds to the urgency, each weighted by cfg.priority_weights and in 0..1: reach
     (the size of the item's issue against the largest; outliers 0), customer (the customer's other contacts in
-    the window, 3 or more = 1) and age (days waiting, a week or more = 1). ``new`` marks items the last run did not
-    see (``seen_before``: its item ids; None = no earlier run, nothing is new); ``owner`` and ``status`` are empty
-    columns for the team to fill in."""
+    the window, 1 from cfg.contacts_for_full of them) and age (days waiting, 1 from cfg.days_for_full). ``new``
+    marks items the last run did not see (``seen_before``: its item ids; None = no earlier run, nothing is new);
+    ``owner`` and ``status`` are empty columns for the team to fill in."""
     age_days = ((as_of - responses["created_at"]).dt.total_seconds() / 86400).to_numpy(dtype=float)
     flags = _followup_flags(responses, age_days, cfg)
     need = np.logical_or.reduce(list(flags.values())) & ~_flag(responses["answered"])

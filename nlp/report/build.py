@@ -81,17 +81,16 @@ def _stage(cfg: PipelineConfig, tables: ReportTables, key: str, name: str, weeks
                         for row in pains.itertuples()],
     }
     if len(pains):
-        stage["where"] = _where(cfg, tables, pains.iloc[0], labels, issue_names)
+        stage["where"] = _where(cfg, tables, pains.iloc[0], stage["pain_points"][0]["segments"], issue_names)
     return stage
 
 
-def _where(cfg: PipelineConfig, tables: ReportTables, top: pd.Series, labels: dict,
+def _where(cfg: PipelineConfig, tables: ReportTables, top: pd.Series, segments: list[str],
            issue_names: dict[str, str]) -> dict:
-    """Where to look for a stage's top pain point: its segments, the issues that co-occur with it and the
-    days it rose on."""
+    """Where to look for a stage's top pain point: its segment chips (``segments``, as its pain point shows
+    them), the issues that co-occur with it and the day it rose on."""
     look = where_to_look(tables.scored, tables.segment_lift, tables.issue_daily, top["issue_id"], cfg.segments)
-    return {"label": top["label"], "issue_id": top["issue_id"],
-            "segments": _segment_chips(tables.segment_lift, top["issue_id"], cfg, labels),
+    return {"label": top["label"], "issue_id": top["issue_id"], "segments": segments,
             "co_occurring": [issue_names.get(c["issue_id"], c["issue_id"]) for c in look["co_occurring"]],
             "rose_on": look["rose_on"]}
 
